@@ -1,0 +1,43 @@
+import KaiwaCore
+
+/// A user's new message, as every transport hands it to the chat service.
+public struct ChatRequest: Sendable, Hashable {
+    public var message: String
+    /// The conversation to continue; a new one is made when `nil` or unknown.
+    public var sessionID: SessionID?
+    /// The agent profile to talk to; the session's (or the default) when `nil`.
+    public var agent: String?
+    /// The authenticated caller, once authentication exists.
+    public var owner: String?
+
+    public init(message: String, sessionID: SessionID? = nil, agent: String? = nil, owner: String? = nil) {
+        self.message = message
+        self.sessionID = sessionID
+        self.agent = agent
+        self.owner = owner
+    }
+}
+
+/// Limits and timings of conversations.
+public struct ChatSettings: Sendable, Hashable {
+    /// A session idle longer than this takes no more messages (408); `nil` never expires.
+    public var idleTimeout: Duration?
+    /// The largest message accepted, in UTF-8 bytes.
+    public var maxMessageBytes: Int
+    /// How many of the most recent messages the model sees.
+    public var historyLimit: Int
+    /// How many characters of the first message become the session's title.
+    public var titleLength: Int
+
+    public init(
+        idleTimeout: Duration? = .seconds(30 * 60),
+        maxMessageBytes: Int = 32 * 1024,
+        historyLimit: Int = 50,
+        titleLength: Int = 60
+    ) {
+        self.idleTimeout = idleTimeout
+        self.maxMessageBytes = maxMessageBytes
+        self.historyLimit = historyLimit
+        self.titleLength = titleLength
+    }
+}

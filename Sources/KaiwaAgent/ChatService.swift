@@ -1,0 +1,192 @@
+import Foundation
+import KaiwaCore
+import KaiwaStore
+import Logging
+
+/// Turns a user message into a reply: checks the session, stores the message, calls the
+/// model, streams the reply as `ChatEvent`s and stores it. Every transport (JSON, SSE,
+/// WebSocket, AgentCore) goes through here; none has chat logic of its own.
+public struct ChatService: Sendable {
+    public let store: any ChatStore
+    public let model: any ModelProvider
+    public let agents: AgentCatalog
+    public let settings: ChatSettings
+    public let clock: any WallClock
+    public let activity: ActivityTracker
+    public let logger: Logger
+
+    public init(
+        store: any ChatStore,
+        model: any ModelProvider,
+        agents: AgentCatalog = .standard,
+        settings: ChatSettings = .init(),
+        clock: any WallClock = SystemWallClock(),
+        activity: ActivityTracker? = nil,
+        logger: Logger = Logger(label: "kaiwa.chat")
+    ) {
+        self.store = store
+        self.model = model
+        self.agents = agents
+        self.settings = settings
+        self.clock = clock
+        self.activity = activity ?? ActivityTracker(clock: clock)
+        self.logger = logger
+    }
+
+    /// Accepts a user turn: validates it, opens or creates its session and stores the user's
+    /// message. Throws a `KaiwaError` (400, 408, 413, …) before anything is stored when the
+    /// turn cannot be taken.
+    public func begin(_ request: ChatRequest) async throws -> ChatTurn {
+        let text = request.message
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw KaiwaError.badRequest("`message` must not be empty.")
+        }
+        guard text.utf8.count <= settings.maxMessageBytes else {
+            throw KaiwaError(.payloadTooLarge, "The message is longer than \(settings.maxMessageBytes) bytes.")
+        }
+        let now = clock.now()
+        let session = try await openSession(for: request, at: now)
+        let profile = agents.profile(named: session.agent) ?? agents.profile(named: agents.defaultName)!
+        let userMessage = try await store.appendMessage(
+            NewMessage(role: .user, content: [.text(text)], status: .complete, createdAt: now),
+            to: session.id
+        )
+        return ChatTurn(session: session, userMessage: userMessage, profile: profile)
+    }
+
+    private func openSession(for request: ChatRequest, at now: Date) async throws -> SessionRecord {
+        if let requested = request.agent, agents.profile(named: requested) == nil {
+            let known = agents.profiles.map(\.name).joined(separator: ", ")
+            throw KaiwaError(.unknownAgent, "There is no agent named \"\(requested)\". Known agents: \(known).")
+        }
+        let id = request.sessionID ?? .random()
+        if let existing = try await store.session(id) {
+            guard existing.owner == request.owner else { throw KaiwaError.notFound("There is no session \(id).") }
+            if let idle = settings.idleTimeout, now.timeIntervalSince(existing.updatedAt) > idle.seconds {
+                throw KaiwaError.sessionExpired(id.rawValue)
+            }
+            if let requested = request.agent, requested != existing.agent {
+                throw KaiwaError.badRequest(
+                    "Session \(id) talks to agent \"\(existing.agent)\"; start a new session to talk to \"\(requested)\"."
+                )
+            }
+            return existing
+        }
+        return try await store.createSessionIfAbsent(
+            SessionRecord(
+                id: id,
+                agent: request.agent ?? agents.defaultName,
+                title: Self.title(from: request.message, length: settings.titleLength),
+                owner: request.owner,
+                createdAt: now,
+                updatedAt: now
+            )
+        )
+    }
+
+    /// Generates and stores the reply to an accepted turn, handing each event to `emit` as it
+    /// happens. The reply is stored whatever happens: `complete`, `partial` when the task is
+    /// cancelled (stop, shutdown), `error` when the model fails.
+    @discardableResult
+    public func run(_ turn: ChatTurn, emit: @Sendable (SequencedChatEvent) async -> Void) async -> ReplyOutcome {
+        activity.replyStarted()
+        defer { activity.replyEnded() }
+
+        var sequence = 0
+        func send(_ event: ChatEvent) async {
+            sequence += 1
+            await emit(SequencedChatEvent(sequence: sequence, event: event))
+        }
+        await send(.session(id: turn.session.id.rawValue))
+
+        var text = ""
+        var usage: TokenUsage?
+        var failure: KaiwaError?
+        do {
+            let request = try await modelRequest(for: turn)
+            for try await event in model.stream(request) {
+                switch event {
+                case .textDelta(let delta):
+                    text += delta
+                    await send(.delta(text: delta))
+                case .usage(let reported):
+                    usage = reported
+                    await send(.usage(reported))
+                case .stop:
+                    break
+                }
+            }
+            try Task.checkCancellation()
+        } catch is CancellationError {
+            // Stopped: what was written so far is kept as a partial reply.
+        } catch {
+            failure = Self.clientFacing(error, logger: logger)
+        }
+
+        let stopped = failure == nil && Task.isCancelled
+        let status: MessageStatus = failure != nil ? .error : (stopped ? .partial : .complete)
+        let reply = NewMessage(
+            role: .assistant, content: text.isEmpty ? [] : [.text(text)], model: model.modelID,
+            status: status, usage: usage, createdAt: clock.now()
+        )
+        let stored: MessageRecord?
+        do {
+            stored = try await withoutCancellation { [store] in try await store.appendMessage(reply, to: turn.session.id) }
+        } catch {
+            logger.error("Could not store a reply", metadata: ["session": "\(turn.session.id)", "error": "\(error)"])
+            stored = nil
+            failure = failure ?? .internalError
+        }
+
+        if let failure {
+            await send(.error(code: failure.code.rawValue, message: failure.message))
+            return ReplyOutcome(message: stored, text: text, status: .error, error: failure)
+        }
+        await send(.done(messageID: stored?.id ?? "", response: text, stopped: stopped))
+        return ReplyOutcome(message: stored, text: text, status: status, error: nil)
+    }
+
+    private func modelRequest(for turn: ChatTurn) async throws -> ModelRequest {
+        let history = try await store.messages(in: turn.session.id)
+            .filter { !($0.status == .error && $0.content.isEmpty) && !$0.content.isEmpty }
+            .suffix(settings.historyLimit)
+            .drop { $0.role != .user }
+        return ModelRequest(system: turn.profile.systemPrompt, messages: history.map(\.chatMessage))
+    }
+
+    static func title(from message: String, length: Int) -> String {
+        let line = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? message
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        return trimmed.count <= length ? trimmed : String(trimmed.prefix(length)) + "…"
+    }
+
+    /// What a client may be told about a failure: a `KaiwaError` as it is, anything else as
+    /// "service unavailable" with the detail only in the log.
+    static func clientFacing(_ error: any Error, logger: Logger) -> KaiwaError {
+        if let error = error as? KaiwaError { return error }
+        logger.error("Model call failed", metadata: ["error": "\(error)"])
+        return KaiwaError(.serviceUnavailable, "The model is not available right now. Please try again in a moment.")
+    }
+}
+
+/// An accepted user turn whose reply has not been generated yet.
+public struct ChatTurn: Sendable {
+    public let session: SessionRecord
+    public let userMessage: MessageRecord
+    public let profile: AgentProfile
+}
+
+/// How a reply ended.
+public struct ReplyOutcome: Sendable {
+    /// The stored reply, `nil` only when storing failed.
+    public var message: MessageRecord?
+    public var text: String
+    public var status: MessageStatus
+    public var error: KaiwaError?
+}
+
+/// Runs `operation` in a task of its own that the caller's cancellation does not reach, and
+/// waits for it. Used to store a reply even when the reply was stopped by cancellation.
+func withoutCancellation<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await Task { try await operation() }.value
+}

@@ -1,0 +1,57 @@
+/// The one error type that reaches a client. It carries a stable machine-readable code,
+/// the HTTP status the server answers with, and a sentence a person can act on.
+///
+/// Anything else that is thrown is an internal error: the client gets a generic 500 and
+/// the detail goes only to the log.
+public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable, CaseIterable {
+        case badRequest = "bad_request"
+        case invalidSessionID = "invalid_session_id"
+        case unknownAgent = "unknown_agent"
+        case forbidden = "forbidden"
+        case notFound = "not_found"
+        case methodNotAllowed = "method_not_allowed"
+        case sessionExpired = "session_expired"
+        case payloadTooLarge = "payload_too_large"
+        case unsupportedMediaType = "unsupported_media_type"
+        case conflict = "conflict"
+        case internalError = "internal_error"
+        case serviceUnavailable = "service_unavailable"
+        case modelTimeout = "model_timeout"
+
+        /// The HTTP status code this error is answered with.
+        public var httpStatus: Int {
+            switch self {
+            case .badRequest, .invalidSessionID, .unknownAgent: 400
+            case .forbidden: 403
+            case .notFound: 404
+            case .methodNotAllowed: 405
+            case .sessionExpired: 408
+            case .conflict: 409
+            case .payloadTooLarge: 413
+            case .unsupportedMediaType: 415
+            case .internalError: 500
+            case .serviceUnavailable: 503
+            case .modelTimeout: 504
+            }
+        }
+    }
+
+    public var code: Code
+    /// A human sentence, safe to show to the user (never a secret, never a stack trace).
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    public static func badRequest(_ message: String) -> KaiwaError { .init(.badRequest, message) }
+    public static func notFound(_ message: String) -> KaiwaError { .init(.notFound, message) }
+    public static let internalError = KaiwaError(.internalError, "Something went wrong on our side. Please try again.")
+    public static func sessionExpired(_ id: String) -> KaiwaError {
+        .init(.sessionExpired, "Session \(id) has timed out. Start a new conversation to continue.")
+    }
+}

@@ -1,0 +1,125 @@
+import Configuration
+import Foundation
+import Logging
+import SystemPackage
+
+/// A configuration value that is present but unusable. Start-up stops with this message.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public var key: String
+    public var problem: String
+
+    public var description: String {
+        "Configuration \(key) (environment variable \(ConfigurationError.environmentName(of: key))) \(problem)"
+    }
+
+    static func environmentName(of key: String) -> String {
+        "KAIWA_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+}
+
+extension KaiwaConfiguration {
+    /// The provider order Kaiwa reads: flags, then `KAIWA_*` environment variables, then the config file.
+    public static func reader(
+        flags: [String: String] = [:],
+        environment: [String: String]? = nil,
+        configFile: String? = nil
+    ) async throws -> ConfigReader {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in flags {
+            values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = .init(.string(value), isSecret: false)
+        }
+        let environmentProvider =
+            environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider()
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: values),
+            environmentProvider.prefixKeys(with: "kaiwa"),
+        ]
+        if let configFile {
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(configFile)))
+            } catch {
+                throw ConfigurationError(key: "config.file", problem: "names \(configFile), which cannot be read as JSON: \(error)")
+            }
+        }
+        return ConfigReader(providers: providers)
+    }
+
+    /// Reads every setting, failing on the first value that is present but unusable.
+    public init(reader: ConfigReader) throws {
+        self.init()
+        let values = StrictValues(reader: reader)
+        host = try values.string("host", default: host)
+        port = try values.int("port", default: port, in: 0...65535)
+        store = try values.choice("store", default: store)
+        sqlitePath = try values.string("sqlite.path", default: sqlitePath)
+        model = try values.string("model", default: model)
+        rulesPath = try values.optionalString("rules.path")
+        sessionIdleTimeoutSeconds = try values.int("session.idle.timeout", default: sessionIdleTimeoutSeconds, in: 0...Int(Int32.max))
+        sessionRetentionSeconds = try values.int("session.retention", default: sessionRetentionSeconds, in: 1...Int(Int32.max))
+        retentionSweepIntervalSeconds = try values.int(
+            "retention.sweep.interval", default: retentionSweepIntervalSeconds, in: 1...Int(Int32.max)
+        )
+        historyLimit = try values.int("history.limit", default: historyLimit, in: 1...10_000)
+        maxBodyBytes = try values.int("max.body.bytes", default: maxBodyBytes, in: 1024...(64 * 1024 * 1024))
+        maxMessageBytes = try values.int("max.message.bytes", default: maxMessageBytes, in: 1...(64 * 1024 * 1024))
+        corsAllowedOrigins = try values.list("cors.allowed.origins", default: corsAllowedOrigins)
+        logFormat = try values.choice("log.format", default: logFormat)
+        logLevel = try values.string("log.level", default: logLevel)
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ConfigurationError(key: "log.level", problem: "is \"\(logLevel)\"; use one of trace, debug, info, notice, warning, error, critical.")
+        }
+        webRoot = try values.optionalString("web.root")
+        guard model == "rules" else {
+            throw ConfigurationError(key: "model", problem: "is \"\(model)\"; this version knows only \"rules\".")
+        }
+    }
+}
+
+/// Typed reads that tell "missing" (use the default) from "present but wrong" (an error).
+private struct StrictValues {
+    let reader: ConfigReader
+
+    func optionalString(_ key: String) throws -> String? {
+        guard let value = reader.string(forKey: ConfigKey(key)) else { return nil }
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    func string(_ key: String, default defaultValue: String) throws -> String {
+        try optionalString(key) ?? defaultValue
+    }
+
+    func int(_ key: String, default defaultValue: Int, in range: ClosedRange<Int>) throws -> Int {
+        let value: Int
+        if let number = reader.int(forKey: ConfigKey(key)) {
+            value = number
+        } else if let text = try optionalString(key) {
+            guard let number = Int(text) else { throw ConfigurationError(key: key, problem: "is \"\(text)\", not a whole number.") }
+            value = number
+        } else {
+            return defaultValue
+        }
+        guard range.contains(value) else {
+            throw ConfigurationError(key: key, problem: "is \(value); it must be between \(range.lowerBound) and \(range.upperBound).")
+        }
+        return value
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, default defaultValue: T) throws -> T where T.RawValue == String {
+        guard let text = try optionalString(key) else { return defaultValue }
+        guard let value = T(rawValue: text.lowercased()) else {
+            let options = T.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigurationError(key: key, problem: "is \"\(text)\"; use one of \(options).")
+        }
+        return value
+    }
+
+    func list(_ key: String, default defaultValue: [String]) throws -> [String] {
+        if let items = reader.stringArray(forKey: ConfigKey(key)) {
+            let cleaned = items.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return cleaned.isEmpty ? defaultValue : cleaned
+        }
+        guard let text = try optionalString(key) else { return defaultValue }
+        return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}

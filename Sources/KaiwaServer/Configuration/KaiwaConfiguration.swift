@@ -1,0 +1,63 @@
+import KaiwaAgent
+
+/// Every setting of a Kaiwa server, with defaults that work on a laptop.
+///
+/// Each setting has a configuration key. The same key is read, in this order, from a
+/// command-line flag, from the environment as `KAIWA_` + the key in upper case with `.`
+/// turned into `_` (`sqlite.path` → `KAIWA_SQLITE_PATH`), and from the optional JSON config
+/// file (`{"sqlite": {"path": "…"}}`). README lists them all.
+public struct KaiwaConfiguration: Sendable {
+    /// `host`: the address to listen on.
+    public var host = "127.0.0.1"
+    /// `port`: the TCP port to listen on.
+    public var port = 8080
+    /// `store`: `sqlite` (default) or `memory` (nothing survives a restart).
+    public var store = StoreKind.sqlite
+    /// `sqlite.path`: the SQLite database file.
+    public var sqlitePath = "./kaiwa.sqlite"
+    /// `model`: `rules`, the offline keyword bot.
+    public var model = "rules"
+    /// `rules.path`: a JSON rules file for the `rules` model; the bundled seed-000 rules when unset.
+    public var rulesPath: String?
+    /// `session.idle.timeout`: seconds a session may be idle and still take messages; 0 disables.
+    public var sessionIdleTimeoutSeconds = 30 * 60
+    /// `session.retention`: seconds history is kept after its last message (seed 002: 7 days).
+    public var sessionRetentionSeconds = 7 * 24 * 60 * 60
+    /// `retention.sweep.interval`: seconds between retention sweeps.
+    public var retentionSweepIntervalSeconds = 10 * 60
+    /// `history.limit`: how many recent messages the model sees.
+    public var historyLimit = 50
+    /// `max.body.bytes`: the largest request body accepted.
+    public var maxBodyBytes = 1024 * 1024
+    /// `max.message.bytes`: the largest chat message accepted (as API Gateway's WebSocket frames).
+    public var maxMessageBytes = 32 * 1024
+    /// `cors.allowed.origins`: comma-separated origins allowed to call the API from a browser; `*` for any.
+    public var corsAllowedOrigins = ["*"]
+    /// `log.format`: `text` or `json` (one JSON object per line, for CloudWatch).
+    public var logFormat = LogFormat.text
+    /// `log.level`: `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.
+    public var logLevel = "info"
+    /// `web.root`: the folder holding the web UI; found next to the binary or in the working directory when unset.
+    public var webRoot: String?
+
+    public enum StoreKind: String, Sendable, CaseIterable {
+        case sqlite
+        case memory
+    }
+
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text
+        case json
+    }
+
+    public init() {}
+
+    /// The chat settings these options make.
+    public var chatSettings: ChatSettings {
+        ChatSettings(
+            idleTimeout: sessionIdleTimeoutSeconds > 0 ? .seconds(sessionIdleTimeoutSeconds) : nil,
+            maxMessageBytes: maxMessageBytes,
+            historyLimit: historyLimit
+        )
+    }
+}

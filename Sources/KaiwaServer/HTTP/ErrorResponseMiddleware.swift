@@ -1,0 +1,51 @@
+import HTTPTypes
+import Hummingbird
+import KaiwaCore
+import Logging
+import NIOCore
+
+/// The one place where errors become HTTP responses: `{"error": code, "message": text}` with
+/// the error's status. Errors that are not `KaiwaError`s are logged and answered with a
+/// generic 500, so no internal detail reaches a client.
+struct ErrorResponseMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let clientError = Self.clientError(for: error, request: request, logger: context.logger)
+            return Self.response(for: clientError)
+        }
+    }
+
+    static func response(for error: KaiwaError) -> Response {
+        let body = ErrorBody(error: error.code.rawValue, message: error.message)
+        let status = HTTPResponse.Status(code: error.code.httpStatus)
+        return (try? JSONResponse.make(body, status: status))
+            ?? Response(status: .internalServerError)
+    }
+
+    static func clientError(for error: any Error, request: Request, logger: Logger) -> KaiwaError {
+        switch error {
+        case let error as KaiwaError:
+            if error.code == .internalError { logger.error("Internal error", metadata: ["error": "\(error)"]) }
+            return error
+        case let error as HTTPError where error.status == .notFound:
+            return .notFound("There is nothing at \(request.method) \(request.uri.path).")
+        case let error as HTTPError where error.status == .methodNotAllowed:
+            return KaiwaError(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path).")
+        case is NIOTooManyBytesError:
+            return KaiwaError(.payloadTooLarge, "The request body is too large.")
+        case let error as any HTTPResponseError where (400..<500).contains(error.status.code):
+            return .badRequest(error.status.reasonPhrase)
+        default:
+            logger.error("Unexpected error", metadata: ["error": "\(String(reflecting: error))"])
+            return .internalError
+        }
+    }
+}
+
+/// The body of every error response.
+struct ErrorBody: Encodable {
+    var error: String
+    var message: String
+}

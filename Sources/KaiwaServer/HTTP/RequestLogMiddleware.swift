@@ -1,0 +1,49 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KaiwaCore
+import Logging
+import NIOCore
+
+/// Gives each request an id (the client's `X-Request-Id` when it is a sane one), returns it
+/// in the response, and logs one line per request: id, method, path, status, duration.
+struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var headerName: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let requestID = request.headers[Self.headerName].flatMap(Self.acceptable) ?? UUIDString.random()
+        var context = context
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        let logger = context.logger
+        do {
+            var response = try await next(request, context)
+            response.headers[Self.headerName] = requestID
+            log(request, status: response.status.code, since: start, logger: logger)
+            return response
+        } catch {
+            log(request, status: (error as? any HTTPResponseError)?.status.code ?? 500, since: start, logger: logger)
+            throw error
+        }
+    }
+
+    private func log(_ request: Request, status: Int, since start: ContinuousClock.Instant, logger: Logger) {
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        logger.info(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue),
+                "path": .string(request.uri.path),
+                "status": .stringConvertible(status),
+                "duration_ms": .string(String(format: "%.2f", milliseconds)),
+            ]
+        )
+    }
+
+    /// Client-given ids are echoed only when short and plain, so they cannot forge log lines.
+    private static func acceptable(_ value: String) -> String? {
+        (1...128).contains(value.utf8.count) && value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") }
+            ? value : nil
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Hummingbird
+import KaiwaCore
+import KaiwaStore
+
+/// `/api/sessions`: list conversations, read one, delete one.
+struct SessionRoutes<Context: RequestContext> {
+    let store: any ChatStore
+
+    struct SessionSummary: Encodable {
+        var id: String
+        var title: String
+        var agent: String
+        var createdAt: Date
+        var updatedAt: Date
+
+        init(_ record: SessionRecord) {
+            id = record.id.rawValue
+            title = record.title
+            agent = record.agent
+            createdAt = record.createdAt
+            updatedAt = record.updatedAt
+        }
+    }
+
+    struct SessionList: Encodable {
+        var sessions: [SessionSummary]
+        /// Pass as `cursor` to get the next page; absent on the last page.
+        var nextCursor: String?
+    }
+
+    struct Message: Encodable {
+        var id: String
+        var seq: Int
+        var role: String
+        /// The message's text, for clients that do not care about blocks.
+        var text: String
+        var content: [ContentBlock]
+        var model: String?
+        var status: String
+        var usage: TokenUsage?
+        var createdAt: Date
+
+        init(_ record: MessageRecord) {
+            id = record.id
+            seq = record.sequence
+            role = record.role.rawValue
+            text = record.content.plainText
+            content = record.content
+            model = record.model
+            status = record.status.rawValue
+            usage = record.usage
+            createdAt = record.createdAt
+        }
+    }
+
+    struct SessionDetail: Encodable {
+        var id: String
+        var title: String
+        var agent: String
+        var createdAt: Date
+        var updatedAt: Date
+        var messages: [Message]
+    }
+
+    func add(to router: Router<Context>) {
+        let sessions = router.group("api/sessions")
+        sessions.get { request, _ in
+            let limit = try Self.limit(from: request)
+            let cursor = try request.uri.queryParameters["cursor"].map { try Self.decodeCursor(String($0)) }
+            let page = try await store.listSessions(owner: nil, limit: limit + 1, after: cursor)
+            let shown = Array(page.prefix(limit))
+            let next = page.count > limit ? shown.last.map { Self.encodeCursor(SessionCursor(after: $0)) } : nil
+            return try JSONResponse.make(SessionList(sessions: shown.map(SessionSummary.init), nextCursor: next))
+        }
+        sessions.get(":id") { _, context in
+            let id = try SessionID(validating: context.parameters.get("id") ?? "")
+            guard let session = try await store.session(id) else { throw KaiwaError.notFound("There is no session \(id).") }
+            let messages = try await store.messages(in: id)
+            return try JSONResponse.make(
+                SessionDetail(
+                    id: id.rawValue, title: session.title, agent: session.agent, createdAt: session.createdAt,
+                    updatedAt: session.updatedAt, messages: messages.map(Message.init)
+                )
+            )
+        }
+        sessions.delete(":id") { _, context in
+            let id = try SessionID(validating: context.parameters.get("id") ?? "")
+            guard try await store.deleteSession(id) else { throw KaiwaError.notFound("There is no session \(id).") }
+            return Response(status: .noContent)
+        }
+    }
+
+    static func limit(from request: Request) throws -> Int {
+        guard let raw = request.uri.queryParameters["limit"] else { return 50 }
+        guard let limit = Int(String(raw)), (1...200).contains(limit) else {
+            throw KaiwaError.badRequest("`limit` must be a whole number from 1 to 200.")
+        }
+        return limit
+    }
+
+    /// Cursors are `<updated_at in ms>.<session id>`: opaque to clients, checked on the way in.
+    static func encodeCursor(_ cursor: SessionCursor) -> String {
+        "\(cursor.updatedAt.millis).\(cursor.id.rawValue)"
+    }
+
+    static func decodeCursor(_ raw: String) throws -> SessionCursor {
+        let parts = raw.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, let millis = Int64(parts[0]), let id = try? SessionID(validating: String(parts[1])) else {
+            throw KaiwaError.badRequest("`cursor` is not one this server gave out.")
+        }
+        return SessionCursor(updatedAt: Date(millis: millis), id: id)
+    }
+}

@@ -1,0 +1,28 @@
+import HTTPTypes
+import Hummingbird
+import KaiwaCore
+
+/// `GET /` and the UI's other files under `/ui/`.
+struct WebRoutes<Context: RequestContext> {
+    let assets: WebAssets
+
+    func add(to router: Router<Context>) {
+        router.get("/") { _, _ in try serve("index.html") }
+        router.get("/ui/**") { _, context in
+            try serve(context.parameters.getCatchAll().joined(separator: "/"))
+        }
+    }
+
+    private func serve(_ name: String) throws -> Response {
+        guard !name.split(separator: "/").contains(".."), let file = assets.files[name] else {
+            throw KaiwaError.notFound(
+                assets.root == nil ? "The web UI files were not found on this server." : "There is no file \(name)."
+            )
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = file.contentType
+        headers[.cacheControl] = "no-cache"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import KaiwaCore
+
+/// Where conversations are kept. Implementations: SQLite (the default), in memory (tests),
+/// and later DynamoDB. All of them pass the same contract test suite.
+///
+/// Stores hold data; they do not decide policy. Idle expiry and titles are the chat
+/// service's business, retention is the sweeper's.
+public protocol ChatStore: Sendable {
+    /// A short name for `/health`: `sqlite`, `memory`, …
+    var kind: String { get }
+
+    /// Throws when the store cannot be used (file unreadable, database unreachable).
+    func checkHealth() async throws
+
+    /// Stores `session` unless a session with its id exists; returns the stored one either way.
+    func createSessionIfAbsent(_ session: SessionRecord) async throws -> SessionRecord
+
+    func session(_ id: SessionID) async throws -> SessionRecord?
+
+    /// Sessions, most recently updated first. `owner: nil` lists every session.
+    func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord]
+
+    /// Deletes a session and its messages; `false` when there was no such session.
+    func deleteSession(_ id: SessionID) async throws -> Bool
+
+    /// Appends a message after the session's last one and moves the session's `updatedAt`
+    /// to the message's time. Concurrent appends to one session get distinct, increasing
+    /// positions. Throws `KaiwaError.notFound` when the session does not exist.
+    func appendMessage(_ message: NewMessage, to session: SessionID) async throws -> MessageRecord
+
+    /// The session's messages in order.
+    func messages(in session: SessionID) async throws -> [MessageRecord]
+
+    /// Deletes messages created before `cutoff`, and sessions not updated since `cutoff`.
+    func sweep(before cutoff: Date) async throws -> SweepResult
+}
+
+extension KaiwaError {
+    static func sessionNotFound(_ id: SessionID) -> KaiwaError {
+        .notFound("There is no session \(id).")
+    }
+}

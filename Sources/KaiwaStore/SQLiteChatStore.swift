@@ -1,0 +1,198 @@
+import Foundation
+import GRDB
+import KaiwaCore
+
+/// The default store: one SQLite file in WAL mode, shared by readers and one writer.
+///
+/// Times are stored as integer milliseconds since 1970 so that ordering and range queries
+/// are exact; message content is stored as the JSON of its content blocks.
+public final class SQLiteChatStore: ChatStore {
+    private let pool: DatabasePool
+    /// The file this store keeps its data in.
+    public let path: String
+
+    public var kind: String { "sqlite" }
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        self.path = path
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        try SQLiteSchema.migrator.migrate(pool)
+    }
+
+    public func checkHealth() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sessions LIMIT 1") }
+    }
+
+    public func createSessionIfAbsent(_ session: SessionRecord) async throws -> SessionRecord {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO sessions (id, agent, title, owner, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    session.id.rawValue, session.agent, session.title, session.owner,
+                    session.createdAt.millis, session.updatedAt.millis,
+                ]
+            )
+            guard let stored = try Self.fetchSession(db, id: session.id) else { throw KaiwaError.sessionNotFound(session.id) }
+            return stored
+        }
+    }
+
+    public func session(_ id: SessionID) async throws -> SessionRecord? {
+        try await pool.read { db in try Self.fetchSession(db, id: id) }
+    }
+
+    public func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
+        try await pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let owner {
+                conditions.append("owner = ?")
+                _ = arguments.append(contentsOf: [owner])
+            }
+            if let cursor {
+                conditions.append("(updated_at < ? OR (updated_at = ? AND id < ?))")
+                _ = arguments.append(contentsOf: [cursor.updatedAt.millis, cursor.updatedAt.millis, cursor.id.rawValue])
+            }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            _ = arguments.append(contentsOf: [max(0, limit)])
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM sessions \(filter) ORDER BY updated_at DESC, id DESC LIMIT ?",
+                arguments: arguments
+            )
+            return try rows.map(Self.sessionRecord)
+        }
+    }
+
+    public func deleteSession(_ id: SessionID) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id.rawValue])
+            return db.changesCount > 0
+        }
+    }
+
+    public func appendMessage(_ message: NewMessage, to id: SessionID) async throws -> MessageRecord {
+        let content = try String(decoding: JSONEncoder().encode(message.content), as: UTF8.self)
+        let messageID = UUIDString.random()
+        return try await pool.write { db in
+            guard try Self.fetchSession(db, id: id) != nil else { throw KaiwaError.sessionNotFound(id) }
+            let last = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM messages WHERE session_id = ?", arguments: [id.rawValue])
+            let sequence = (last ?? 0) + 1
+            try db.execute(
+                sql: """
+                    INSERT INTO messages
+                      (id, session_id, seq, role, content, model, status, input_tokens, output_tokens, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    messageID, id.rawValue, sequence, message.role.rawValue, content, message.model,
+                    message.status.rawValue, message.usage?.inputTokens, message.usage?.outputTokens,
+                    message.createdAt.millis,
+                ]
+            )
+            try db.execute(
+                sql: "UPDATE sessions SET updated_at = MAX(updated_at, ?) WHERE id = ?",
+                arguments: [message.createdAt.millis, id.rawValue]
+            )
+            return MessageRecord(
+                id: messageID, sessionID: id, sequence: sequence, role: message.role, content: message.content,
+                model: message.model, status: message.status, usage: message.usage,
+                createdAt: Date(millis: message.createdAt.millis)
+            )
+        }
+    }
+
+    public func messages(in id: SessionID) async throws -> [MessageRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM messages WHERE session_id = ? ORDER BY seq", arguments: [id.rawValue])
+                .map(Self.messageRecord)
+        }
+    }
+
+    public func sweep(before cutoff: Date) async throws -> SweepResult {
+        try await pool.write { db in
+            let sessionMessages = try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM messages WHERE session_id IN (SELECT id FROM sessions WHERE updated_at < ?)",
+                arguments: [cutoff.millis]
+            ) ?? 0
+            try db.execute(sql: "DELETE FROM sessions WHERE updated_at < ?", arguments: [cutoff.millis])
+            let sessions = db.changesCount
+            try db.execute(sql: "DELETE FROM messages WHERE created_at < ?", arguments: [cutoff.millis])
+            return SweepResult(sessions: sessions, messages: sessionMessages + db.changesCount)
+        }
+    }
+
+    // MARK: Rows
+
+    private static func fetchSession(_ db: Database, id: SessionID) throws -> SessionRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [id.rawValue]).map(sessionRecord)
+    }
+
+    private static func sessionRecord(_ row: Row) throws -> SessionRecord {
+        SessionRecord(
+            id: try SessionID(validating: row["id"] ?? ""),
+            agent: row["agent"],
+            title: row["title"],
+            owner: row["owner"],
+            createdAt: Date(millis: row["created_at"]),
+            updatedAt: Date(millis: row["updated_at"])
+        )
+    }
+
+    private static func messageRecord(_ row: Row) throws -> MessageRecord {
+        let id: String = row["id"]
+        let roleName: String = row["role"]
+        let statusName: String = row["status"]
+        let contentJSON: String = row["content"]
+        guard let role = Role(rawValue: roleName) else { throw StoreCorruption(row: id, problem: "unknown role \(roleName)") }
+        guard let status = MessageStatus(rawValue: statusName) else {
+            throw StoreCorruption(row: id, problem: "unknown status \(statusName)")
+        }
+        let content: [ContentBlock]
+        do {
+            content = try JSONDecoder().decode([ContentBlock].self, from: Data(contentJSON.utf8))
+        } catch {
+            throw StoreCorruption(row: id, problem: "content is not valid content blocks: \(error)")
+        }
+        let inputTokens: Int? = row["input_tokens"]
+        let outputTokens: Int? = row["output_tokens"]
+        return MessageRecord(
+            id: id,
+            sessionID: SessionID(trusted: row["session_id"]),
+            sequence: row["seq"],
+            role: role,
+            content: content,
+            model: row["model"],
+            status: status,
+            usage: inputTokens.flatMap { input in outputTokens.map { TokenUsage(inputTokens: input, outputTokens: $0) } },
+            createdAt: Date(millis: row["created_at"])
+        )
+    }
+}
+
+/// A stored row that cannot be read back as what it should be. Reported as an internal error:
+/// the client gets a generic 500, the log gets this description.
+public struct StoreCorruption: Error, CustomStringConvertible {
+    public var row: String
+    public var problem: String
+    public var description: String { "Stored row \(row) is unreadable: \(problem)" }
+}
+
+extension Date {
+    /// Whole milliseconds since 1970, the unit every store keeps time in.
+    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    public init(millis: Int64) {
+        self.init(timeIntervalSince1970: Double(millis) / 1000)
+    }
+}

@@ -1,0 +1,40 @@
+import GRDB
+
+/// The SQLite schema, as an ordered list of migrations. Never edit a migration that has
+/// shipped; add a new one.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: sessions and messages") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE sessions (
+                      id TEXT PRIMARY KEY NOT NULL,
+                      agent TEXT NOT NULL,
+                      title TEXT NOT NULL,
+                      owner TEXT,
+                      created_at INTEGER NOT NULL,
+                      updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX sessions_by_update ON sessions (updated_at DESC, id DESC);
+                    CREATE INDEX sessions_by_owner ON sessions (owner, updated_at DESC, id DESC);
+                    CREATE TABLE messages (
+                      id TEXT PRIMARY KEY NOT NULL,
+                      session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                      seq INTEGER NOT NULL,
+                      role TEXT NOT NULL,
+                      content TEXT NOT NULL,
+                      model TEXT,
+                      status TEXT NOT NULL,
+                      input_tokens INTEGER,
+                      output_tokens INTEGER,
+                      created_at INTEGER NOT NULL,
+                      UNIQUE (session_id, seq)
+                    );
+                    CREATE INDEX messages_by_time ON messages (created_at);
+                    """
+            )
+        }
+        return migrator
+    }
+}

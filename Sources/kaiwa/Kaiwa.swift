@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `kaiwa`: a self-hostable AI chat agent server.
+@main
+struct Kaiwa: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kaiwa",
+        abstract: "A self-hostable AI chat agent server.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import KaiwaServer
+import Logging
+
+/// `kaiwa serve`: runs the HTTP server until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the chat server.",
+        discussion: "Every option can also be set as a KAIWA_* environment variable or in the JSON config file; see README."
+    )
+
+    @Option(help: "Address to listen on (KAIWA_HOST). Default 127.0.0.1.")
+    var host: String?
+
+    @Option(help: "Port to listen on (KAIWA_PORT). Default 8080.")
+    var port: Int?
+
+    @Option(help: "JSON config file (KAIWA_CONFIG_FILE).")
+    var config: String?
+
+    @Option(help: "Store: sqlite or memory (KAIWA_STORE). Default sqlite.")
+    var store: String?
+
+    @Option(help: "SQLite database file (KAIWA_SQLITE_PATH). Default ./kaiwa.sqlite.")
+    var sqlitePath: String?
+
+    @Option(help: "Rules file for the rules model (KAIWA_RULES_PATH). Default: the bundled rules.")
+    var rulesPath: String?
+
+    @Option(help: "Log format: text or json (KAIWA_LOG_FORMAT).")
+    var logFormat: String?
+
+    @Option(help: "Log level (KAIWA_LOG_LEVEL). Default info.")
+    var logLevel: String?
+
+    func run() async throws {
+        let flags = [
+            "host": host, "port": port.map(String.init), "store": store, "sqlite.path": sqlitePath,
+            "rules.path": rulesPath, "log.format": logFormat, "log.level": logLevel,
+        ].compactMapValues { $0 }
+        let configFile = config ?? ProcessInfo.processInfo.environment["KAIWA_CONFIG_FILE"]
+        let configuration: KaiwaConfiguration
+        do {
+            configuration = try KaiwaConfiguration(
+                reader: try await KaiwaConfiguration.reader(flags: flags, configFile: configFile)
+            )
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler =
+                configuration.logFormat == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+            return handler
+        }
+        let logger = Logger(label: "kaiwa")
+        let app: any ApplicationProtocol
+        do {
+            app = try buildApplication(configuration, logger: logger)
+        } catch {
+            logger.critical("Kaiwa cannot start: \(error)")
+            throw ExitCode.failure
+        }
+        try await app.runService()
+    }
+}

@@ -1,0 +1,63 @@
+import Configuration
+import Foundation
+import KaiwaServer
+import Testing
+
+struct ConfigurationTests {
+    func configuration(flags: [String: String] = [:], environment: [String: String] = [:], file: String? = nil) async throws -> KaiwaConfiguration {
+        try KaiwaConfiguration(reader: await KaiwaConfiguration.reader(flags: flags, environment: environment, configFile: file))
+    }
+
+    @Test func defaultsWorkOnALaptop() async throws {
+        let config = try await configuration()
+        #expect(config.host == "127.0.0.1")
+        #expect(config.port == 8080)
+        #expect(config.store == .sqlite)
+        #expect(config.sqlitePath == "./kaiwa.sqlite")
+        #expect(config.model == "rules")
+        #expect(config.sessionIdleTimeoutSeconds == 1800)
+        #expect(config.sessionRetentionSeconds == 7 * 24 * 3600)
+        #expect(config.corsAllowedOrigins == ["*"])
+    }
+
+    @Test func flagsBeatEnvironmentWhichBeatsTheConfigFile() async throws {
+        let file = try makeTemporaryDirectory().appendingPathComponent("kaiwa.json")
+        try Data(#"{"port": 9000, "host": "0.0.0.0", "sqlite": {"path": "/data/file.sqlite"}, "log": {"format": "json"}}"#.utf8)
+            .write(to: file)
+        let config = try await configuration(
+            flags: ["port": "9100"],
+            environment: ["KAIWA_PORT": "9050", "KAIWA_HOST": "10.0.0.1", "KAIWA_CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example"],
+            file: file.path
+        )
+        #expect(config.port == 9100)
+        #expect(config.host == "10.0.0.1")
+        #expect(config.sqlitePath == "/data/file.sqlite")
+        #expect(config.logFormat == .json)
+        #expect(config.corsAllowedOrigins == ["https://a.example", "https://b.example"])
+    }
+
+    @Test func idleTimeoutOfZeroDisablesExpiry() async throws {
+        let config = try await configuration(environment: ["KAIWA_SESSION_IDLE_TIMEOUT": "0"])
+        #expect(config.chatSettings.idleTimeout == nil)
+    }
+
+    @Test(arguments: [
+        ("KAIWA_PORT", "eighty", "KAIWA_PORT"),
+        ("KAIWA_PORT", "70000", "between 0 and 65535"),
+        ("KAIWA_STORE", "postgres", "use one of sqlite, memory"),
+        ("KAIWA_LOG_LEVEL", "loud", "use one of trace"),
+        ("KAIWA_MODEL", "gpt", "knows only"),
+    ])
+    func unusableValueStopsStartUpNamingTheVariable(variable: String, value: String, expected: String) async throws {
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await configuration(environment: [variable: value])
+        }
+        #expect(error?.description.contains(expected) == true, "\(error?.description ?? "")")
+    }
+
+    @Test func unreadableConfigFileStopsStartUp() async throws {
+        let file = try makeTemporaryDirectory().appendingPathComponent("kaiwa.json")
+        try Data("{ nope".utf8).write(to: file)
+        await #expect(throws: ConfigurationError.self) { try await configuration(file: file.path) }
+    }
+}

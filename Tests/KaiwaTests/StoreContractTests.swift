@@ -1,0 +1,146 @@
+import Foundation
+import KaiwaCore
+import KaiwaStore
+import Testing
+
+/// The behaviour every `ChatStore` promises, run against each implementation.
+struct StoreContractTests {
+    enum Kind: String, CaseIterable, CustomTestStringConvertible {
+        case memory, sqlite
+        var testDescription: String { rawValue }
+
+        func make() throws -> any ChatStore {
+            switch self {
+            case .memory: InMemoryChatStore()
+            case .sqlite: try SQLiteChatStore(path: makeTemporaryDirectory().appendingPathComponent("kaiwa.sqlite").path)
+            }
+        }
+    }
+
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func session(_ id: String, at time: Date, owner: String? = nil) -> SessionRecord {
+        SessionRecord(id: SessionID(trusted: id), agent: "assistant", title: "Title \(id)", owner: owner, createdAt: time, updatedAt: time)
+    }
+
+    @Test(arguments: Kind.allCases)
+    func createdSessionIsReadBackAndNotReplacedBySecondCreate(kind: Kind) async throws {
+        let store = try kind.make()
+        let first = try await store.createSessionIfAbsent(session("s1", at: t0))
+        var other = session("s1", at: t0.addingTimeInterval(60))
+        other.title = "Another title"
+        let second = try await store.createSessionIfAbsent(other)
+        #expect(second == first)
+        #expect(try await store.session(SessionID(trusted: "s1")) == first)
+        #expect(try await store.session(SessionID(trusted: "nope")) == nil)
+    }
+
+    @Test(arguments: Kind.allCases)
+    func messagesKeepTheirBlocksStatusUsageAndOrder(kind: Kind) async throws {
+        let store = try kind.make()
+        let id = SessionID(trusted: "s1")
+        _ = try await store.createSessionIfAbsent(session("s1", at: t0))
+        let blocks: [ContentBlock] = [
+            .text("Let me look."),
+            .toolUse(id: "t1", name: "search_connpass", input: .object(["keyword": .string("Swift"), "count": .number(3)])),
+            .toolResult(toolUseID: "t1", isError: true, content: "timed out"),
+        ]
+        let first = try await store.appendMessage(NewMessage(role: .user, content: [.text("hi")], createdAt: t0), to: id)
+        let second = try await store.appendMessage(
+            NewMessage(
+                role: .assistant, content: blocks, model: "rules", status: .partial,
+                usage: TokenUsage(inputTokens: 10, outputTokens: 4), createdAt: t0.addingTimeInterval(1)
+            ),
+            to: id
+        )
+        #expect(first.sequence == 1)
+        #expect(second.sequence == 2)
+        let stored = try await store.messages(in: id)
+        #expect(stored == [first, second])
+        #expect(stored[1].content == blocks)
+        #expect(stored[1].status == .partial)
+        #expect(stored[1].usage == TokenUsage(inputTokens: 10, outputTokens: 4))
+        #expect(stored[1].model == "rules")
+        #expect(try await store.session(id)?.updatedAt == t0.addingTimeInterval(1))
+    }
+
+    @Test(arguments: Kind.allCases)
+    func appendingToAMissingSessionIsNotFound(kind: Kind) async throws {
+        let store = try kind.make()
+        await #expect(throws: KaiwaError.self) {
+            try await store.appendMessage(NewMessage(role: .user, content: [.text("hi")], createdAt: t0), to: SessionID(trusted: "ghost"))
+        }
+    }
+
+    @Test(arguments: Kind.allCases)
+    func concurrentAppendsToOneSessionGetDistinctGaplessPositions(kind: Kind) async throws {
+        let store = try kind.make()
+        let id = SessionID(trusted: "busy")
+        _ = try await store.createSessionIfAbsent(session("busy", at: t0))
+        let records = try await withThrowingTaskGroup(of: MessageRecord.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    try await store.appendMessage(NewMessage(role: .user, content: [.text("m\(index)")], createdAt: t0), to: id)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(records.map(\.sequence)) == Set(1...40))
+        let stored = try await store.messages(in: id)
+        #expect(stored.map(\.sequence) == Array(1...40))
+        #expect(Set(stored.map(\.content.plainText)) == Set((0..<40).map { "m\($0)" }))
+    }
+
+    @Test(arguments: Kind.allCases)
+    func sessionsAreListedNewestFirstAcrossPages(kind: Kind) async throws {
+        let store = try kind.make()
+        for index in 0..<5 {
+            _ = try await store.createSessionIfAbsent(session("s\(index)", at: t0.addingTimeInterval(Double(index))))
+        }
+        // Two sessions updated in the same millisecond are still ordered, by id.
+        _ = try await store.createSessionIfAbsent(session("s5", at: t0.addingTimeInterval(4)))
+        let page1 = try await store.listSessions(owner: nil, limit: 4, after: nil)
+        #expect(page1.map(\.id.rawValue) == ["s5", "s4", "s3", "s2"])
+        let page2 = try await store.listSessions(owner: nil, limit: 4, after: SessionCursor(after: page1.last!))
+        #expect(page2.map(\.id.rawValue) == ["s1", "s0"])
+    }
+
+    @Test(arguments: Kind.allCases)
+    func listingByOwnerShowsOnlyTheirSessions(kind: Kind) async throws {
+        let store = try kind.make()
+        _ = try await store.createSessionIfAbsent(session("a", at: t0, owner: "alice"))
+        _ = try await store.createSessionIfAbsent(session("b", at: t0, owner: "bob"))
+        #expect(try await store.listSessions(owner: "alice", limit: 10, after: nil).map(\.id.rawValue) == ["a"])
+        #expect(try await store.listSessions(owner: nil, limit: 10, after: nil).count == 2)
+    }
+
+    @Test(arguments: Kind.allCases)
+    func deletingASessionDeletesItsMessages(kind: Kind) async throws {
+        let store = try kind.make()
+        let id = SessionID(trusted: "gone")
+        _ = try await store.createSessionIfAbsent(session("gone", at: t0))
+        _ = try await store.appendMessage(NewMessage(role: .user, content: [.text("hi")], createdAt: t0), to: id)
+        #expect(try await store.deleteSession(id))
+        #expect(try await store.session(id) == nil)
+        #expect(try await store.messages(in: id).isEmpty)
+        #expect(try await store.deleteSession(id) == false)
+    }
+
+    @Test(arguments: Kind.allCases)
+    func sweepRemovesHistoryOlderThanTheCutoffOnly(kind: Kind) async throws {
+        let store = try kind.make()
+        let old = SessionID(trusted: "old")
+        let active = SessionID(trusted: "active")
+        _ = try await store.createSessionIfAbsent(session("old", at: t0))
+        _ = try await store.appendMessage(NewMessage(role: .user, content: [.text("old")], createdAt: t0), to: old)
+        _ = try await store.createSessionIfAbsent(session("active", at: t0))
+        _ = try await store.appendMessage(NewMessage(role: .user, content: [.text("ancient")], createdAt: t0), to: active)
+        _ = try await store.appendMessage(
+            NewMessage(role: .user, content: [.text("recent")], createdAt: t0.addingTimeInterval(100)), to: active
+        )
+        let result = try await store.sweep(before: t0.addingTimeInterval(50))
+        #expect(result == SweepResult(sessions: 1, messages: 2))
+        #expect(try await store.session(old) == nil)
+        #expect(try await store.messages(in: active).map(\.content.plainText) == ["recent"])
+    }
+}
