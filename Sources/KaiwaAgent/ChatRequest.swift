@@ -9,12 +9,19 @@ public struct ChatRequest: Sendable, Hashable {
     public var agent: String?
     /// The authenticated caller, once authentication exists.
     public var owner: String?
+    /// Earlier messages the client already has (AgentCore's `messages` form). They are stored
+    /// ahead of `message` only when the session has no history yet.
+    public var priorMessages: [ChatMessage]
 
-    public init(message: String, sessionID: SessionID? = nil, agent: String? = nil, owner: String? = nil) {
+    public init(
+        message: String, sessionID: SessionID? = nil, agent: String? = nil, owner: String? = nil,
+        priorMessages: [ChatMessage] = []
+    ) {
         self.message = message
         self.sessionID = sessionID
         self.agent = agent
         self.owner = owner
+        self.priorMessages = priorMessages
     }
 }
 

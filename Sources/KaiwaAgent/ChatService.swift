@@ -47,6 +47,11 @@ public struct ChatService: Sendable {
         let now = clock.now()
         let session = try await openSession(for: request, at: now)
         let profile = agents.profile(named: session.agent) ?? agents.profile(named: agents.defaultName)!
+        if !request.priorMessages.isEmpty, try await store.messages(in: session.id).isEmpty {
+            for prior in request.priorMessages {
+                _ = try await store.appendMessage(NewMessage(role: prior.role, content: prior.content, createdAt: now), to: session.id)
+            }
+        }
         let userMessage = try await store.appendMessage(
             NewMessage(role: .user, content: [.text(text)], status: .complete, createdAt: now),
             to: session.id

@@ -40,7 +40,7 @@ public enum ChatEvent: Sendable, Hashable {
 
 /// An event with its position in its reply (1, 2, 3, …), used as the SSE `id:` so that a
 /// client can resume after the last event it saw.
-public struct SequencedChatEvent: Sendable, Hashable, Encodable {
+public struct SequencedChatEvent: Sendable, Hashable, Codable {
     public var sequence: Int
     public var event: ChatEvent
 
@@ -83,6 +83,50 @@ public struct SequencedChatEvent: Sendable, Hashable, Encodable {
         case .error(let code, let message):
             try container.encode(code, forKey: .error)
             try container.encode(message, forKey: .message)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        sequence = try container.decode(Int.self, forKey: .seq)
+        let type = try container.decode(String.self, forKey: .type)
+        switch type {
+        case "session":
+            event = .session(id: try container.decode(String.self, forKey: .sessionID))
+        case "delta":
+            event = .delta(text: try container.decode(String.self, forKey: .text))
+        case "tool_call":
+            event = .toolCall(
+                id: try container.decode(String.self, forKey: .id),
+                name: try container.decode(String.self, forKey: .name),
+                input: try container.decode(JSONValue.self, forKey: .input)
+            )
+        case "tool_result":
+            event = .toolResult(
+                id: try container.decode(String.self, forKey: .id),
+                ok: try container.decode(Bool.self, forKey: .ok),
+                summary: try container.decode(String.self, forKey: .summary)
+            )
+        case "usage":
+            event = .usage(
+                TokenUsage(
+                    inputTokens: try container.decode(Int.self, forKey: .inputTokens),
+                    outputTokens: try container.decode(Int.self, forKey: .outputTokens)
+                )
+            )
+        case "done":
+            event = .done(
+                messageID: try container.decode(String.self, forKey: .messageID),
+                response: try container.decode(String.self, forKey: .response),
+                stopped: try container.decode(Bool.self, forKey: .stopped)
+            )
+        case "error":
+            event = .error(
+                code: try container.decode(String.self, forKey: .error),
+                message: try container.decode(String.self, forKey: .message)
+            )
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown event type \(type)")
         }
     }
 }

@@ -5,15 +5,18 @@
 public struct SessionID: Sendable, Hashable, Codable, CustomStringConvertible {
     public let rawValue: String
 
+    /// The longest id a client may choose.
     public static let maxLength = 128
+    /// The longest id that can be stored: AgentCore Runtime's session ids go up to 256.
+    public static let maxStoredLength = 256
 
-    public init(validating raw: String) throws(KaiwaError) {
-        guard (1...Self.maxLength).contains(raw.utf8.count),
+    public init(validating raw: String, maxLength: Int = SessionID.maxLength) throws(KaiwaError) {
+        guard (1...maxLength).contains(raw.utf8.count),
             raw.utf8.allSatisfy(Self.isAllowed)
         else {
             throw KaiwaError(
                 .invalidSessionID,
-                "A session id must be 1 to \(Self.maxLength) characters of letters, digits, '-' or '_'."
+                "A session id must be 1 to \(maxLength) characters of letters, digits, '-' or '_'."
             )
         }
         self.rawValue = raw

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdWebSocket
 import KaiwaAgent
 import KaiwaCore
 import KaiwaModels
@@ -38,33 +39,47 @@ public func buildApplication(
     logger: Logger = Logger(label: "kaiwa")
 ) throws -> some ApplicationProtocol {
     let dependencies = try dependencies ?? AppDependencies.make(from: configuration)
-    let activity = ActivityTracker(clock: dependencies.clock)
+    let store = dependencies.store
     let chat = ChatService(
-        store: dependencies.store,
+        store: store,
         model: dependencies.model,
         settings: configuration.chatSettings,
         clock: dependencies.clock,
-        activity: activity,
         logger: logger
     )
+    let runner = ReplyRunner(chat: chat, settings: configuration.replySettings, logger: logger)
 
     let router = Router(context: KaiwaRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: CrossOriginMiddleware(policy: CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins)))
     router.add(middleware: ErrorResponseMiddleware())
-    HealthRoutes(store: dependencies.store, modelID: dependencies.model.modelID, activity: activity).add(to: router)
-    ChatRoutes(chat: chat, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
-    SessionRoutes(store: dependencies.store).add(to: router)
+    HealthRoutes(store: store, modelID: dependencies.model.modelID, activity: chat.activity).add(to: router)
+    ChatRoutes(runner: runner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
+    InvocationRoutes(runner: runner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
+    ReplyControlRoutes(runner: runner, store: store).add(to: router)
+    SessionRoutes(store: store).add(to: router)
     WebRoutes(assets: WebAssets.locate(configuredRoot: configuration.webRoot, logger: logger)).add(to: router)
+    let conversation = WebSocketConversation(
+        runner: runner, store: store, clock: dependencies.clock, maxFrameBytes: configuration.webSocketMaxFrameBytes,
+        connectionTTL: .seconds(configuration.webSocketConnectionTTLSeconds), logger: logger
+    )
+    router.ws("/ws") { inbound, outbound, _ in
+        await conversation.run(inbound: inbound, outbound: outbound)
+    }
 
     var app = Application(
         router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: router,
+            configuration: .init(maxFrameSize: configuration.webSocketMaxFrameBytes * 4)
+        ),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kaiwa"),
         logger: logger
     )
     app.addServices(
+        runner,
         RetentionSweeper(
-            store: dependencies.store,
+            store: store,
             retention: .seconds(configuration.sessionRetentionSeconds),
             interval: .seconds(configuration.retentionSweepIntervalSeconds),
             clock: dependencies.clock,

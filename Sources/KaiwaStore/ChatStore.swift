@@ -6,7 +6,7 @@ import KaiwaCore
 ///
 /// Stores hold data; they do not decide policy. Idle expiry and titles are the chat
 /// service's business, retention is the sweeper's.
-public protocol ChatStore: Sendable {
+public protocol ChatStore: TransientStore {
     /// A short name for `/health`: `sqlite`, `memory`, …
     var kind: String { get }
 

@@ -5,6 +5,8 @@ import KaiwaCore
 public actor InMemoryChatStore: ChatStore {
     private var sessions: [SessionID: SessionRecord] = [:]
     private var messagesBySession: [SessionID: [MessageRecord]] = [:]
+    private var connections: [String: ConnectionRecord] = [:]
+    private var replyBatches: [SessionID: [ReplyEventBatch]] = [:]
 
     public init() {}
 
@@ -77,5 +79,50 @@ public actor InMemoryChatStore: ChatStore {
             messagesBySession[id] = kept
         }
         return SweepResult(sessions: removedSessions, messages: removedMessages)
+    }
+
+    public func saveConnection(_ connection: ConnectionRecord) async throws {
+        connections[connection.id] = connection
+    }
+
+    public func connection(_ id: String) async throws -> ConnectionRecord? {
+        connections[id]
+    }
+
+    /// Every connection record, for tests to look at.
+    public func allConnections() -> [ConnectionRecord] {
+        Array(connections.values)
+    }
+
+    public func deleteConnection(_ id: String) async throws {
+        connections[id] = nil
+    }
+
+    public func appendReplyEvents(_ batches: [ReplyEventBatch]) async throws {
+        for batch in batches where !batch.events.isEmpty {
+            replyBatches[batch.sessionID, default: []].append(batch)
+        }
+    }
+
+    public func replyEvents(in session: SessionID, after sequence: Int) async throws -> StoredReplyEvents? {
+        guard let latest = replyBatches[session]?.max(by: { $0.createdAt < $1.createdAt }) else { return nil }
+        let events = replyBatches[session, default: []]
+            .filter { $0.replyID == latest.replyID }
+            .flatMap(\.events)
+            .filter { $0.sequence > sequence }
+            .sorted { $0.sequence < $1.sequence }
+        return StoredReplyEvents(replyID: latest.replyID, events: events)
+    }
+
+    public func sweepExpired(now: Date) async throws -> Int {
+        let expiredConnections = connections.values.filter { $0.expiresAt < now }.map(\.id)
+        for id in expiredConnections { connections[id] = nil }
+        var removed = expiredConnections.count
+        for (session, batches) in replyBatches {
+            let kept = batches.filter { $0.expiresAt >= now }
+            removed += batches.count - kept.count
+            replyBatches[session] = kept.isEmpty ? nil : kept
+        }
+        return removed
     }
 }

@@ -3,8 +3,9 @@ import KaiwaCore
 import Logging
 import ServiceLifecycle
 
-/// Deletes history older than the retention period, on a schedule, for as long as the
-/// server runs (seed 002 keeps chat history for 7 days).
+/// Deletes history older than the retention period, and connections and reply events whose
+/// time is up, on a schedule, for as long as the server runs (seed 002 keeps chat history for
+/// 7 days and connection records for a day).
 public struct RetentionSweeper: Service {
     public let store: any ChatStore
     public let retention: Duration
@@ -23,10 +24,14 @@ public struct RetentionSweeper: Service {
     /// Sweeps once: everything older than now minus the retention period.
     @discardableResult
     public func sweepOnce() async throws -> SweepResult {
-        let cutoff = clock.now().addingTimeInterval(-retention.seconds)
-        let result = try await store.sweep(before: cutoff)
-        if result.sessions > 0 || result.messages > 0 {
-            logger.info("Retention sweep", metadata: ["sessions": "\(result.sessions)", "messages": "\(result.messages)"])
+        let now = clock.now()
+        let result = try await store.sweep(before: now.addingTimeInterval(-retention.seconds))
+        let transient = try await store.sweepExpired(now: now)
+        if result.sessions > 0 || result.messages > 0 || transient > 0 {
+            logger.info(
+                "Retention sweep",
+                metadata: ["sessions": "\(result.sessions)", "messages": "\(result.messages)", "expired_records": "\(transient)"]
+            )
         }
         return result
     }
@@ -40,13 +45,5 @@ public struct RetentionSweeper: Service {
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a `TimeInterval`.
-    public var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 }

@@ -7,7 +7,7 @@ import KaiwaCore
 /// Times are stored as integer milliseconds since 1970 so that ordering and range queries
 /// are exact; message content is stored as the JSON of its content blocks.
 public final class SQLiteChatStore: ChatStore {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     /// The file this store keeps its data in.
     public let path: String
 

@@ -35,6 +35,30 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v2: connections and reply events") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE connections (
+                      id TEXT PRIMARY KEY NOT NULL,
+                      session_id TEXT,
+                      created_at INTEGER NOT NULL,
+                      expires_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX connections_by_expiry ON connections (expires_at);
+                    CREATE TABLE reply_events (
+                      session_id TEXT NOT NULL,
+                      reply_id TEXT NOT NULL,
+                      first_seq INTEGER NOT NULL,
+                      events TEXT NOT NULL,
+                      created_at INTEGER NOT NULL,
+                      expires_at INTEGER NOT NULL,
+                      PRIMARY KEY (session_id, reply_id, first_seq)
+                    );
+                    CREATE INDEX reply_events_by_time ON reply_events (session_id, created_at);
+                    CREATE INDEX reply_events_by_expiry ON reply_events (expires_at);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -108,7 +108,7 @@ struct ServiceRouteTests {
             let given = try await client.get("/health", headers: [HTTPField.Name("X-Request-Id")!: "abc-123"])
             #expect(given.headers[HTTPField.Name("X-Request-Id")!] == "abc-123")
             let made = try await client.get("/health")
-            #expect(made.headers[HTTPField.Name("X-Request-Id")!]?.count == 36)
+            #expect(made.headers[HTTPField.Name("X-Request-Id")!]?.isEmpty == false)
         }
     }
 }

@@ -62,6 +62,12 @@ extension KaiwaConfiguration {
         historyLimit = try values.int("history.limit", default: historyLimit, in: 1...10_000)
         maxBodyBytes = try values.int("max.body.bytes", default: maxBodyBytes, in: 1024...(64 * 1024 * 1024))
         maxMessageBytes = try values.int("max.message.bytes", default: maxMessageBytes, in: 1...(64 * 1024 * 1024))
+        webSocketMaxFrameBytes = try values.int("ws.max.frame.bytes", default: webSocketMaxFrameBytes, in: 1024...(16 * 1024 * 1024))
+        webSocketConnectionTTLSeconds = try values.int("ws.connection.ttl", default: webSocketConnectionTTLSeconds, in: 1...Int(Int32.max))
+        replyMaxSeconds = try values.int("reply.max.seconds", default: replyMaxSeconds, in: 1...86_400)
+        replyCancelOnDisconnect = try values.bool("reply.cancel.on.disconnect", default: replyCancelOnDisconnect)
+        replyResumeGraceSeconds = try values.int("reply.resume.grace", default: replyResumeGraceSeconds, in: 0...86_400)
+        shutdownDrainSeconds = try values.int("shutdown.drain.seconds", default: shutdownDrainSeconds, in: 0...3600)
         corsAllowedOrigins = try values.list("cors.allowed.origins", default: corsAllowedOrigins)
         logFormat = try values.choice("log.format", default: logFormat)
         logLevel = try values.string("log.level", default: logLevel)
@@ -103,6 +109,16 @@ private struct StrictValues {
             throw ConfigurationError(key: key, problem: "is \(value); it must be between \(range.lowerBound) and \(range.upperBound).")
         }
         return value
+    }
+
+    func bool(_ key: String, default defaultValue: Bool) throws -> Bool {
+        if let value = reader.bool(forKey: ConfigKey(key)) { return value }
+        guard let text = try optionalString(key) else { return defaultValue }
+        switch text.lowercased() {
+        case "true", "yes", "1", "on": return true
+        case "false", "no", "0", "off": return false
+        default: throw ConfigurationError(key: key, problem: "is \"\(text)\"; use true or false.")
+        }
     }
 
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, default defaultValue: T) throws -> T where T.RawValue == String {

@@ -31,6 +31,19 @@ public struct KaiwaConfiguration: Sendable {
     public var maxBodyBytes = 1024 * 1024
     /// `max.message.bytes`: the largest chat message accepted (as API Gateway's WebSocket frames).
     public var maxMessageBytes = 32 * 1024
+    /// `ws.max.frame.bytes`: the largest WebSocket frame accepted (API Gateway's 32 KiB); larger ones close with 1009.
+    public var webSocketMaxFrameBytes = 32 * 1024
+    /// `ws.connection.ttl`: seconds a WebSocket connection record is kept (seed 002: a day).
+    public var webSocketConnectionTTLSeconds = 24 * 60 * 60
+    /// `reply.max.seconds`: the longest a reply may be generated before it is stopped.
+    public var replyMaxSeconds = 300
+    /// `reply.cancel.on.disconnect`: `true` stops a reply when its last client disconnects
+    /// (for deployments that pay per second); by default it runs on and can be resumed.
+    public var replyCancelOnDisconnect = false
+    /// `reply.resume.grace`: seconds a finished reply's events can still be resumed.
+    public var replyResumeGraceSeconds = 300
+    /// `shutdown.drain.seconds`: on SIGTERM, how long running replies may finish before they are stopped.
+    public var shutdownDrainSeconds = 10
     /// `cors.allowed.origins`: comma-separated origins allowed to call the API from a browser; `*` for any.
     public var corsAllowedOrigins = ["*"]
     /// `log.format`: `text` or `json` (one JSON object per line, for CloudWatch).
@@ -51,6 +64,16 @@ public struct KaiwaConfiguration: Sendable {
     }
 
     public init() {}
+
+    /// The reply settings these options make.
+    public var replySettings: ReplySettings {
+        ReplySettings(
+            maxReplyTime: .seconds(replyMaxSeconds),
+            cancelOnDisconnect: replyCancelOnDisconnect,
+            resumeGrace: .seconds(replyResumeGraceSeconds),
+            drainPeriod: .seconds(shutdownDrainSeconds)
+        )
+    }
 
     /// The chat settings these options make.
     public var chatSettings: ChatSettings {

@@ -12,7 +12,7 @@ struct ErrorResponseMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let clientError = Self.clientError(for: error, request: request, logger: context.logger)
+            let clientError = Self.clientError(for: error, method: request.method, path: request.uri.path, logger: context.logger)
             return Self.response(for: clientError)
         }
     }
@@ -24,15 +24,15 @@ struct ErrorResponseMiddleware<Context: RequestContext>: RouterMiddleware {
             ?? Response(status: .internalServerError)
     }
 
-    static func clientError(for error: any Error, request: Request, logger: Logger) -> KaiwaError {
+    static func clientError(for error: any Error, method: HTTPRequest.Method = .get, path: String = "", logger: Logger) -> KaiwaError {
         switch error {
         case let error as KaiwaError:
             if error.code == .internalError { logger.error("Internal error", metadata: ["error": "\(error)"]) }
             return error
         case let error as HTTPError where error.status == .notFound:
-            return .notFound("There is nothing at \(request.method) \(request.uri.path).")
+            return .notFound("There is nothing at \(method) \(path).")
         case let error as HTTPError where error.status == .methodNotAllowed:
-            return KaiwaError(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path).")
+            return KaiwaError(.methodNotAllowed, "\(method) is not allowed on \(path).")
         case is NIOTooManyBytesError:
             return KaiwaError(.payloadTooLarge, "The request body is too large.")
         case let error as any HTTPResponseError where (400..<500).contains(error.status.code):

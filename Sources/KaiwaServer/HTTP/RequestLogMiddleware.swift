@@ -5,14 +5,15 @@ import KaiwaCore
 import Logging
 import NIOCore
 
-/// Gives each request an id (the client's `X-Request-Id` when it is a sane one), returns it
+/// Gives each request an id (the client's `X-Request-Id` when it is a sane one, else
+/// Hummingbird's own request id), returns it
 /// in the response, and logs one line per request: id, method, path, status, duration.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     static var headerName: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let requestID = request.headers[Self.headerName].flatMap(Self.acceptable) ?? UUIDString.random()
+        let requestID = request.headers[Self.headerName].flatMap(Self.acceptable) ?? context.id
         var context = context
         context.logger[metadataKey: "request_id"] = .string(requestID)
         let logger = context.logger

@@ -2,12 +2,11 @@ import Hummingbird
 import KaiwaAgent
 import KaiwaCore
 import KaiwaStore
-import Synchronization
 
-/// `POST /chat`: seed 000/001's request–response chat, the collected form of the reply's
-/// event stream.
+/// `POST /chat` (the collected reply, seeds 000/001) and `POST /chat/stream` (the same reply
+/// as Server-Sent Events).
 struct ChatRoutes<Context: RequestContext> {
-    let chat: ChatService
+    let runner: ReplyRunner
     let maxBodyBytes: Int
 
     /// `{"message": "…", "session_id"?: "…", "agent"?: "…"}`
@@ -42,21 +41,22 @@ struct ChatRoutes<Context: RequestContext> {
     func add(to router: Router<Context>) {
         router.post("/chat") { request, _ in
             let body = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
-            let turn = try await chat.begin(try body.chatRequest())
-            let usage = Mutex<TokenUsage?>(nil)
-            let outcome = await chat.run(turn) { event in
-                if case .usage(let reported) = event.event { usage.withLock { $0 = reported } }
-            }
-            if let error = outcome.error { throw error }
+            let reply = try await runner.start(try body.chatRequest())
+            let collected = try await CollectedReply.collect(reply, runner: runner)
             return try JSONResponse.make(
                 Reply(
-                    response: outcome.text,
-                    sessionId: turn.session.id.rawValue,
-                    messageId: outcome.message?.id,
-                    model: chat.model.modelID,
-                    usage: usage.withLock { $0 }
+                    response: collected.text,
+                    sessionId: reply.sessionID.rawValue,
+                    messageId: collected.messageID,
+                    model: runner.chat.model.modelID,
+                    usage: collected.usage
                 )
             )
+        }
+        router.post("/chat/stream") { request, _ in
+            let body = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
+            let reply = try await runner.start(try body.chatRequest())
+            return ReplyStreamResponse.live(reply, after: 0, runner: runner, format: KaiwaSSEFormat())
         }
     }
 }

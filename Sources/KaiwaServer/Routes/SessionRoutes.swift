@@ -74,7 +74,7 @@ struct SessionRoutes<Context: RequestContext> {
             return try JSONResponse.make(SessionList(sessions: shown.map(SessionSummary.init), nextCursor: next))
         }
         sessions.get(":id") { _, context in
-            let id = try SessionID(validating: context.parameters.get("id") ?? "")
+            let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
             guard let session = try await store.session(id) else { throw KaiwaError.notFound("There is no session \(id).") }
             let messages = try await store.messages(in: id)
             return try JSONResponse.make(
@@ -85,7 +85,7 @@ struct SessionRoutes<Context: RequestContext> {
             )
         }
         sessions.delete(":id") { _, context in
-            let id = try SessionID(validating: context.parameters.get("id") ?? "")
+            let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
             guard try await store.deleteSession(id) else { throw KaiwaError.notFound("There is no session \(id).") }
             return Response(status: .noContent)
         }

@@ -13,11 +13,11 @@ struct AppHarness {
     var model: any ModelProvider = RulesModel()
     var clock = TestClock()
 
-    func run(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    func run(mode: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var configuration = self.configuration
         configuration.port = 0
         let app = try buildApplication(configuration, dependencies: AppDependencies(store: store, model: model, clock: clock))
-        try await app.test(.router, body)
+        try await app.test(mode, body)
     }
 }
 

@@ -15,3 +15,12 @@ struct FailingStore: ChatStore {
     func messages(in session: SessionID) async throws -> [MessageRecord] { throw Unreachable() }
     func sweep(before cutoff: Date) async throws -> SweepResult { throw Unreachable() }
 }
+
+extension FailingStore {
+    func saveConnection(_ connection: ConnectionRecord) async throws { throw Unreachable() }
+    func connection(_ id: String) async throws -> ConnectionRecord? { throw Unreachable() }
+    func deleteConnection(_ id: String) async throws { throw Unreachable() }
+    func appendReplyEvents(_ batches: [ReplyEventBatch]) async throws { throw Unreachable() }
+    func replyEvents(in session: SessionID, after sequence: Int) async throws -> StoredReplyEvents? { throw Unreachable() }
+    func sweepExpired(now: Date) async throws -> Int { throw Unreachable() }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import KaiwaCore
+import KaiwaStore
+import Synchronization
+
+/// What a follower of a reply receives: its events, and a heartbeat when nothing happened
+/// for a while (SSE sends it as a comment so that proxies keep the connection open).
+public enum ReplyFrame: Sendable, Hashable {
+    case event(SequencedChatEvent)
+    case heartbeat
+}
+
+/// A reply that is being generated (or just was): every event it produced so far, and the
+/// clients following it. A client that lost its connection subscribes again after the last
+/// event it saw and gets the rest, missing nothing and repeating nothing.
+public final class LiveReply: Sendable {
+    public let id: String
+    public let turn: ChatTurn
+    public var sessionID: SessionID { turn.session.id }
+    let stopSignal = StopSignal()
+
+    private struct State {
+        var events: [SequencedChatEvent] = []
+        var finishedAt: Date?
+        var lastActivity = ContinuousClock.now
+        /// Events not yet written to the store.
+        var unflushed: [SequencedChatEvent] = []
+        var followers: [Int: AsyncStream<ReplyFrame>.Continuation] = [:]
+        var nextFollowerID = 0
+    }
+
+    private let state = Mutex(State())
+
+    init(turn: ChatTurn) {
+        self.id = UUIDString.random()
+        self.turn = turn
+    }
+
+    /// Whether the reply has produced its last event.
+    public var isFinished: Bool { state.withLock { $0.finishedAt != nil } }
+
+    var finishedAt: Date? { state.withLock { $0.finishedAt } }
+
+    /// The number of clients following the reply right now.
+    public var followerCount: Int { state.withLock { $0.followers.count } }
+
+    /// Starts following the reply: the events after `sequence` (0 for all), then the live
+    /// rest, ending after the terminal event. Call `leave()` on the follower when done.
+    public func follow(after sequence: Int = 0) -> ReplyFollower {
+        let (stream, continuation) = AsyncStream<ReplyFrame>.makeStream()
+        let id = state.withLock { state -> Int in
+            let id = state.nextFollowerID
+            state.nextFollowerID += 1
+            for event in state.events where event.sequence > sequence {
+                continuation.yield(.event(event))
+            }
+            if state.finishedAt != nil {
+                continuation.finish()
+            } else {
+                state.followers[id] = continuation
+            }
+            return id
+        }
+        return ReplyFollower(reply: self, id: id, frames: stream)
+    }
+
+    func removeFollower(_ id: Int) {
+        let continuation = state.withLock { $0.followers.removeValue(forKey: id) }
+        continuation?.finish()
+    }
+
+    func publish(_ event: SequencedChatEvent, at time: Date) {
+        let followers = state.withLock { state in
+            state.events.append(event)
+            state.unflushed.append(event)
+            state.lastActivity = .now
+            if event.event.isTerminal { state.finishedAt = time }
+            return Array(state.followers.values)
+        }
+        for follower in followers {
+            follower.yield(.event(event))
+            if event.event.isTerminal { follower.finish() }
+        }
+    }
+
+    /// Sends a heartbeat to the followers when the reply has been quiet for `quietPeriod`.
+    func heartbeatIfQuiet(for quietPeriod: Duration) {
+        let followers = state.withLock { state -> [AsyncStream<ReplyFrame>.Continuation] in
+            guard state.finishedAt == nil, ContinuousClock.now - state.lastActivity >= quietPeriod else { return [] }
+            state.lastActivity = .now
+            return Array(state.followers.values)
+        }
+        for follower in followers { follower.yield(.heartbeat) }
+    }
+
+    /// Takes the events that still have to be written to the store.
+    func takeUnflushed() -> [SequencedChatEvent] {
+        state.withLock { state in
+            defer { state.unflushed.removeAll() }
+            return state.unflushed
+        }
+    }
+
+    /// Every event so far, in order.
+    public var eventsSoFar: [SequencedChatEvent] { state.withLock { $0.events } }
+
+    /// Asks the reply to stop; it ends with a `done` event that says it was stopped.
+    public func stop() {
+        stopSignal.fire()
+    }
+}
+
+/// One client following a reply.
+public struct ReplyFollower: Sendable {
+    public let reply: LiveReply
+    let id: Int
+    /// The reply's frames for this client.
+    public let frames: AsyncStream<ReplyFrame>
+
+    /// Stops following; the reply itself goes on (unless it is set to stop when nobody follows).
+    public func leave() {
+        reply.removeFollower(id)
+    }
+}
+
+/// A one-shot signal a reply's task waits on; `wait()` also returns when the task is cancelled.
+final class StopSignal: Sendable {
+    private let stream: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func fire() {
+        continuation.yield()
+        continuation.finish()
+    }
+
+    func wait() async {
+        for await _ in stream { return }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import KaiwaCore
+import KaiwaStore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs replies in tasks of its own, so that a reply outlives the request that started it:
+/// a client that drops its connection can come back and resume, a stop from any request
+/// ends it, and shutdown drains it. Every reply is a child task of `run()` (structured
+/// concurrency, no detached tasks); transports only start, follow and stop replies.
+public final class ReplyRunner: Service, Sendable {
+    public let chat: ChatService
+    public let settings: ReplySettings
+    private let logger: Logger
+    private let queue: AsyncStream<LiveReply>
+    private let enqueue: AsyncStream<LiveReply>.Continuation
+    private let registry = Mutex(Registry())
+
+    private struct Registry {
+        /// The latest reply of each session (running, or finished within the resume grace).
+        var bySession: [SessionID: LiveReply] = [:]
+        var draining = false
+    }
+
+    public init(chat: ChatService, settings: ReplySettings = .init(), logger: Logger = Logger(label: "kaiwa.replies")) {
+        self.chat = chat
+        self.settings = settings
+        self.logger = logger
+        (queue, enqueue) = AsyncStream<LiveReply>.makeStream()
+    }
+
+    /// Accepts a user turn and starts its reply. Throws before anything is stored when the
+    /// turn is refused: bad input, expired session, a reply already running in the session
+    /// (409), or a server that is shutting down (503).
+    public func start(_ request: ChatRequest) async throws -> LiveReply {
+        if let id = request.sessionID {
+            try registry.withLock { registry in
+                try Self.checkAccepting(registry, session: id)
+            }
+        } else if registry.withLock({ $0.draining }) {
+            throw Self.shuttingDown
+        }
+        let turn = try await chat.begin(request)
+        let reply = LiveReply(turn: turn)
+        try registry.withLock { registry in
+            try Self.checkAccepting(registry, session: turn.session.id)
+            registry.bySession[turn.session.id] = reply
+        }
+        enqueue.yield(reply)
+        return reply
+    }
+
+    private static func checkAccepting(_ registry: Registry, session: SessionID) throws {
+        if registry.draining { throw shuttingDown }
+        if let running = registry.bySession[session], !running.isFinished {
+            throw KaiwaError(.conflict, "A reply is still being written in session \(session). Wait for it or stop it first.")
+        }
+    }
+
+    private static let shuttingDown = KaiwaError(.serviceUnavailable, "The server is shutting down. Please try again in a moment.")
+
+    /// The session's running reply, or its last one while it can still be resumed.
+    public func reply(in session: SessionID) -> LiveReply? {
+        registry.withLock { $0.bySession[session] }
+    }
+
+    /// Stops the session's running reply; `false` when none is running.
+    @discardableResult
+    public func stop(session: SessionID) -> Bool {
+        guard let reply = reply(in: session), !reply.isFinished else { return false }
+        reply.stop()
+        return true
+    }
+
+    /// Ends `follower`'s following. Under `cancelOnDisconnect`, a reply nobody follows any
+    /// more is stopped.
+    public func leave(_ follower: ReplyFollower) {
+        follower.leave()
+        let reply = follower.reply
+        if settings.cancelOnDisconnect && reply.followerCount == 0 && !reply.isFinished {
+            logger.info("Client left; stopping its reply", metadata: ["session": "\(reply.sessionID)"])
+            reply.stop()
+        }
+    }
+
+    /// Stops taking new replies; running ones get the drain period to finish, then are
+    /// stopped and stored as partial.
+    public func beginDraining() {
+        let first = registry.withLock { registry in
+            defer { registry.draining = true }
+            return !registry.draining
+        }
+        if first {
+            logger.info("Draining replies", metadata: ["drain_period": "\(settings.drainPeriod)"])
+            enqueue.finish()
+        }
+    }
+
+    /// Whether the runner has stopped taking new replies (shutdown began).
+    public var isDraining: Bool { registry.withLock { $0.draining } }
+
+    public var runningReplies: [LiveReply] {
+        registry.withLock { $0.bySession.values.filter { !$0.isFinished } }
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.keepRepliesTidy() }
+                for await reply in queue {
+                    group.addTask { await self.execute(reply) }
+                }
+                // Draining: let running replies finish for the drain period, then stop them.
+                let deadline = ContinuousClock.now + settings.drainPeriod
+                while !runningReplies.isEmpty && ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                for reply in runningReplies { reply.stop() }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.beginDraining()
+        }
+    }
+
+    /// Generates one reply until it ends, is stopped, or runs out of time.
+    private func execute(_ reply: LiveReply) async {
+        let clock = chat.clock
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await self.chat.run(reply.turn) { event in reply.publish(event, at: clock.now()) }
+            }
+            group.addTask { await reply.stopSignal.wait() }
+            group.addTask { try? await Task.sleep(for: self.settings.maxReplyTime) }
+            await group.next()
+            group.cancelAll()
+        }
+        await persistEvents(of: [reply])
+    }
+
+    /// Writes the replies' new events to the store, so that a client can resume from any
+    /// instance. A failed write is logged; followers on this instance still get every event.
+    private func persistEvents(of replies: [LiveReply]) async {
+        let now = chat.clock.now()
+        let expiry = now.addingTimeInterval(settings.maxReplyTime.seconds + settings.resumeGrace.seconds)
+        let batches = replies.compactMap { reply -> ReplyEventBatch? in
+            let events = reply.takeUnflushed()
+            guard !events.isEmpty else { return nil }
+            return ReplyEventBatch(sessionID: reply.sessionID, replyID: reply.id, events: events, createdAt: now, expiresAt: expiry)
+        }
+        guard !batches.isEmpty else { return }
+        do {
+            try await chat.store.appendReplyEvents(batches)
+        } catch {
+            logger.error("Could not store reply events", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Four times a second: new events stored, heartbeats for quiet replies, and finished
+    /// replies forgotten once their resume grace has passed.
+    private func keepRepliesTidy() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: settings.persistInterval)
+            let cutoff = chat.clock.now().addingTimeInterval(-settings.resumeGrace.seconds)
+            let running = registry.withLock { registry in
+                registry.bySession = registry.bySession.filter { _, reply in
+                    guard let finishedAt = reply.finishedAt else { return true }
+                    return finishedAt >= cutoff
+                }
+                return registry.bySession.values.filter { !$0.isFinished }
+            }
+            for reply in running { reply.heartbeatIfQuiet(for: settings.heartbeatInterval) }
+            await persistEvents(of: running)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import HTTPTypes
+import Hummingbird
+import KaiwaAgent
+import KaiwaCore
+import KaiwaStore
+
+/// Resuming and stopping a session's reply:
+/// `GET /api/sessions/{id}/stream` (with `Last-Event-ID` or `?last_event_id=`) and
+/// `POST /api/sessions/{id}/stop`.
+struct ReplyControlRoutes<Context: RequestContext> {
+    let runner: ReplyRunner
+    let store: any ChatStore
+
+    struct StopResult: Encodable {
+        /// Whether a running reply was asked to stop.
+        var stopped: Bool
+    }
+
+    func add(to router: Router<Context>) {
+        router.get("/api/sessions/:id/stream") { request, context in
+            let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
+            let after = try Self.lastEventID(of: request)
+            if let reply = runner.reply(in: id) {
+                return ReplyStreamResponse.live(reply, after: after, runner: runner, format: KaiwaSSEFormat())
+            }
+            guard let stored = try await store.replyEvents(in: id, after: after) else {
+                throw KaiwaError.notFound("There is no reply to resume in session \(id).")
+            }
+            return ReplyStreamResponse.stored(
+                stored, session: id, after: after, store: store, pollInterval: runner.settings.persistInterval,
+                maxWait: runner.settings.maxReplyTime, format: KaiwaSSEFormat()
+            )
+        }
+        router.post("/api/sessions/:id/stop") { _, context in
+            let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
+            return try JSONResponse.make(StopResult(stopped: runner.stop(session: id)))
+        }
+    }
+
+    /// The last event the client saw: the `Last-Event-ID` header (as browsers send it when
+    /// they reconnect) or the `last_event_id` query parameter; 0 to replay everything.
+    static func lastEventID(of request: Request) throws -> Int {
+        let raw = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["last_event_id"].map(String.init)
+        guard let raw, !raw.isEmpty else { return 0 }
+        guard let value = Int(raw), value >= 0 else {
+            throw KaiwaError.badRequest("`Last-Event-ID` must be the number of the last event received.")
+        }
+        return value
+    }
+}

@@ -1,0 +1,33 @@
+import KaiwaAgent
+import KaiwaCore
+
+/// The collected form of a reply's event stream, for transports that answer once.
+struct CollectedReply: Sendable {
+    var text = ""
+    var messageID: String?
+    var usage: TokenUsage?
+    var stopped = false
+
+    /// Follows `reply` to its end. A reply that ended in an `error` event throws it as a
+    /// `KaiwaError`, so that the client gets its status (503, 504, …).
+    static func collect(_ reply: LiveReply, runner: ReplyRunner) async throws -> CollectedReply {
+        let follower = reply.follow()
+        defer { runner.leave(follower) }
+        var collected = CollectedReply()
+        for await frame in follower.frames {
+            guard case .event(let sequenced) = frame else { continue }
+            switch sequenced.event {
+            case .delta(let text): collected.text += text
+            case .usage(let usage): collected.usage = usage
+            case .done(let messageID, let response, let stopped):
+                collected.messageID = messageID
+                collected.text = response
+                collected.stopped = stopped
+            case .error(let code, let message):
+                throw KaiwaError(KaiwaError.Code(rawValue: code) ?? .serviceUnavailable, message)
+            case .session, .toolCall, .toolResult: break
+            }
+        }
+        return collected
+    }
+}

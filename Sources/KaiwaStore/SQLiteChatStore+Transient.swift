@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+import KaiwaCore
+
+extension SQLiteChatStore {
+    public func saveConnection(_ connection: ConnectionRecord) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO connections (id, session_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [connection.id, connection.sessionID?.rawValue, connection.createdAt.millis, connection.expiresAt.millis]
+            )
+        }
+    }
+
+    public func connection(_ id: String) async throws -> ConnectionRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM connections WHERE id = ?", arguments: [id]).map { row in
+                let session: String? = row["session_id"]
+                return ConnectionRecord(
+                    id: row["id"],
+                    sessionID: session.map(SessionID.init(trusted:)),
+                    createdAt: Date(millis: row["created_at"]),
+                    expiresAt: Date(millis: row["expires_at"])
+                )
+            }
+        }
+    }
+
+    public func deleteConnection(_ id: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM connections WHERE id = ?", arguments: [id])
+        }
+    }
+
+    public func appendReplyEvents(_ batches: [ReplyEventBatch]) async throws {
+        let encoder = JSONEncoder()
+        let rows = try batches.filter { !$0.events.isEmpty }.map { batch in
+            (batch, String(decoding: try encoder.encode(batch.events), as: UTF8.self))
+        }
+        guard !rows.isEmpty else { return }
+        try await pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO reply_events (session_id, reply_id, first_seq, events, created_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """
+            )
+            for (batch, json) in rows {
+                try statement.execute(arguments: [
+                    batch.sessionID.rawValue, batch.replyID, batch.events[0].sequence, json,
+                    batch.createdAt.millis, batch.expiresAt.millis,
+                ])
+            }
+        }
+    }
+
+    public func replyEvents(in session: SessionID, after sequence: Int) async throws -> StoredReplyEvents? {
+        let stored = try await pool.read { db -> (String, [String])? in
+            guard
+                let replyID = try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT reply_id FROM reply_events WHERE session_id = ?
+                        GROUP BY reply_id ORDER BY MIN(created_at) DESC LIMIT 1
+                        """,
+                    arguments: [session.rawValue]
+                )
+            else { return nil }
+            let batches = try String.fetchAll(
+                db,
+                sql: "SELECT events FROM reply_events WHERE session_id = ? AND reply_id = ? ORDER BY first_seq",
+                arguments: [session.rawValue, replyID]
+            )
+            return (replyID, batches)
+        }
+        guard let (replyID, batches) = stored else { return nil }
+        let decoder = JSONDecoder()
+        var events: [SequencedChatEvent] = []
+        for json in batches {
+            do {
+                events += try decoder.decode([SequencedChatEvent].self, from: Data(json.utf8))
+            } catch {
+                throw StoreCorruption(row: "reply \(replyID)", problem: "events are unreadable: \(error)")
+            }
+        }
+        return StoredReplyEvents(replyID: replyID, events: events.filter { $0.sequence > sequence })
+    }
+
+    public func sweepExpired(now: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM connections WHERE expires_at < ?", arguments: [now.millis])
+            var removed = db.changesCount
+            try db.execute(sql: "DELETE FROM reply_events WHERE expires_at < ?", arguments: [now.millis])
+            removed += db.changesCount
+            return removed
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import KaiwaCore
+
+/// An open WebSocket connection (seed 002's `Connections` table), kept for a day at most.
+public struct ConnectionRecord: Sendable, Hashable {
+    public var id: String
+    /// The conversation the connection last talked in.
+    public var sessionID: SessionID?
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(id: String, sessionID: SessionID? = nil, createdAt: Date, expiresAt: Date) {
+        self.id = id
+        self.sessionID = sessionID
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Some consecutive events of one reply, kept so that a client (on any instance) can resume
+/// the reply's stream until `expiresAt`.
+public struct ReplyEventBatch: Sendable, Hashable {
+    public var sessionID: SessionID
+    public var replyID: String
+    public var events: [SequencedChatEvent]
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(sessionID: SessionID, replyID: String, events: [SequencedChatEvent], createdAt: Date, expiresAt: Date) {
+        self.sessionID = sessionID
+        self.replyID = replyID
+        self.events = events
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// The stored events of a session's latest reply.
+public struct StoredReplyEvents: Sendable, Hashable {
+    public var replyID: String
+    public var events: [SequencedChatEvent]
+
+    public init(replyID: String, events: [SequencedChatEvent]) {
+        self.replyID = replyID
+        self.events = events
+    }
+
+    /// Whether the stored events include the reply's last one.
+    public var isFinished: Bool { events.last?.event.isTerminal == true }
+}
+
+/// Short-lived data: connections and reply events. Part of every `ChatStore`.
+public protocol TransientStore: Sendable {
+    /// Stores or replaces a connection record.
+    func saveConnection(_ connection: ConnectionRecord) async throws
+    func connection(_ id: String) async throws -> ConnectionRecord?
+    func deleteConnection(_ id: String) async throws
+
+    /// Stores batches of reply events (one write for all of them where the store can).
+    func appendReplyEvents(_ batches: [ReplyEventBatch]) async throws
+    /// The events after `sequence` of the session's latest stored reply, `nil` when none is stored.
+    func replyEvents(in session: SessionID, after sequence: Int) async throws -> StoredReplyEvents?
+
+    /// Deletes connections and reply events whose time is up; returns how many.
+    func sweepExpired(now: Date) async throws -> Int
+}

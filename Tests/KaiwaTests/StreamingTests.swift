@@ -1,0 +1,216 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KaiwaCore
+import KaiwaStore
+import OpenAPIRuntime
+import Synchronization
+import Testing
+
+/// `/chat/stream`, resume, stop and disconnects, over real loopback connections.
+struct StreamingTests {
+    final class Events: Sendable {
+        private let all = Mutex<[ReceivedEvent]>([])
+        func append(_ event: ReceivedEvent) { all.withLock { $0.append(event) } }
+        var list: [ReceivedEvent] { all.withLock { $0 } }
+        var count: Int { list.count }
+    }
+
+    static func text(of events: [ReceivedEvent]) -> String {
+        events.filter { $0.event == "delta" }.compactMap { $0.data["text"] as? String }.joined()
+    }
+
+    @Test func replyStreamsAsNumberedServerSentEvents() async throws {
+        let model = SlowModel(chunks: 5, interval: .milliseconds(5))
+        var harness = AppHarness()
+        harness.model = model
+        try await harness.runLive { port in
+            let events = Events()
+            let (status, headers) = try await SSEClient.stream(port: port, path: "/chat/stream", json: #"{"message":"hi"}"#) {
+                events.append($0)
+                return true
+            }
+            #expect(status == 200)
+            #expect(headers["Content-Type"].first == "text/event-stream; charset=utf-8")
+            #expect(headers["Cache-Control"].first == "no-cache")
+            #expect(headers["X-Accel-Buffering"].first == "no")
+            let received = events.list
+            #expect(received.map(\.event) == ["session"] + Array(repeating: "delta", count: 5) + ["done"])
+            #expect(received.map(\.id) == (1...received.count).map { String($0) })
+            #expect(received.first?.data["session_id"] is String)
+            #expect(Self.text(of: received) == model.fullText)
+            #expect(received.last?.data["response"] as? String == model.fullText)
+            #expect(received.last?.data["stopped"] as? Bool == false)
+        }
+    }
+
+    @Test func streamRefusesBadInputWithAJSONErrorBeforeStreaming() async throws {
+        try await AppHarness().run { client in
+            let response = try await client.post("/chat/stream", json: #"{"message": 3}"#)
+            #expect(response.status == .badRequest)
+            #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+        }
+    }
+
+    @Test func droppedClientResumesWithNoEventMissedOrRepeated() async throws {
+        let model = SlowModel(chunks: 30, interval: .milliseconds(15))
+        var harness = AppHarness()
+        harness.model = model
+        try await harness.runLive { port in
+            let first = Events()
+            _ = try await SSEClient.stream(port: port, path: "/chat/stream", json: #"{"message":"hi","session_id":"resume-me"}"#) {
+                first.append($0)
+                return first.count < 6
+            }
+            let lastSeen = try #require(first.list.last?.id)
+            try await Task.sleep(for: .milliseconds(100))
+            let rest = Events()
+            _ = try await SSEClient.stream(
+                port: port, path: "/api/sessions/resume-me/stream", method: .GET, headers: [("Last-Event-ID", lastSeen)]
+            ) {
+                rest.append($0)
+                return true
+            }
+            let all = first.list + rest.list
+            #expect(all.map(\.id) == (1...all.count).map { String($0) })
+            #expect(Self.text(of: all) == model.fullText)
+            #expect(rest.list.last?.event == "done")
+            #expect(model.record.cancelled == 0)
+        }
+    }
+
+    @Test func replyKeepsBeingGeneratedAfterTheClientLeaves() async throws {
+        let model = SlowModel(chunks: 10, interval: .milliseconds(10))
+        let store = InMemoryChatStore()
+        var harness = AppHarness(store: store)
+        harness.model = model
+        try await harness.runLive { port in
+            _ = try await SSEClient.stream(port: port, path: "/chat/stream", json: #"{"message":"hi","session_id":"left"}"#) { _ in false }
+            try await waitUntil { try await store.messages(in: SessionID(trusted: "left")).count == 2 }
+            let reply = try await store.messages(in: SessionID(trusted: "left"))[1]
+            #expect(reply.status == .complete)
+            #expect(reply.content.plainText == model.fullText)
+            #expect(model.record.cancelled == 0)
+            // Resuming a finished reply replays it from the start.
+            let replay = Events()
+            _ = try await SSEClient.stream(port: port, path: "/api/sessions/left/stream?last_event_id=0", method: .GET) {
+                replay.append($0)
+                return true
+            }
+            #expect(Self.text(of: replay.list) == model.fullText)
+        }
+    }
+
+    @Test func disconnectCancelsTheReplyWhenConfiguredTo() async throws {
+        let model = SlowModel(chunks: 200, interval: .milliseconds(10))
+        let store = InMemoryChatStore()
+        var harness = AppHarness(store: store)
+        harness.model = model
+        harness.configuration.replyCancelOnDisconnect = true
+        try await harness.runLive { port in
+            let seen = Events()
+            _ = try await SSEClient.stream(port: port, path: "/chat/stream", json: #"{"message":"hi","session_id":"pay-per-second"}"#) {
+                seen.append($0)
+                return seen.count < 3
+            }
+            try await waitUntil { try await store.messages(in: SessionID(trusted: "pay-per-second")).count == 2 }
+            let reply = try await store.messages(in: SessionID(trusted: "pay-per-second"))[1]
+            #expect(reply.status == .partial)
+            #expect(model.record.cancelled == 1)
+            #expect(model.record.finished == 0)
+        }
+    }
+
+    @Test func stopEndsTheReplyWithAStoppedDoneAndStoresItPartial() async throws {
+        let model = SlowModel(chunks: 500, interval: .milliseconds(10))
+        let store = InMemoryChatStore()
+        var harness = AppHarness(store: store)
+        harness.model = model
+        try await harness.runLive { port in
+            let events = Events()
+            _ = try await SSEClient.stream(port: port, path: "/chat/stream", json: #"{"message":"hi","session_id":"halt"}"#) { event in
+                events.append(event)
+                if events.count == 4 {
+                    var stop = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/sessions/halt/stop")
+                    stop.method = .POST
+                    let response = try await HTTPClient.shared.execute(stop, timeout: .seconds(5))
+                    let body = try await response.body.collect(upTo: 1024)
+                    #expect(String(buffer: body).contains(#""stopped":true"#))
+                }
+                return true
+            }
+            let last = try #require(events.list.last)
+            #expect(last.event == "done")
+            #expect(last.data["stopped"] as? Bool == true)
+            #expect(model.record.cancelled == 1)
+            let stored = try await store.messages(in: SessionID(trusted: "halt"))
+            #expect(stored.last?.status == .partial)
+            #expect(stored.last?.content.plainText == Self.text(of: events.list))
+        }
+    }
+
+    @Test func stoppingWhenNothingRunsSaysSo() async throws {
+        try await AppHarness().run { client in
+            let response = try await client.post("/api/sessions/idle-session/stop", json: "")
+            #expect(response.status == .ok)
+            #expect(response.json["stopped"] as? Bool == false)
+        }
+    }
+
+    @Test func resumingASessionWithNoReplyIs404() async throws {
+        try await AppHarness().run { client in
+            let response = try await client.get("/api/sessions/nothing-here/stream")
+            #expect(response.status == .notFound)
+            let bad = try await client.get("/api/sessions/x/stream", headers: [HTTPField.Name("Last-Event-ID")!: "minus one"])
+            #expect(bad.status == .badRequest)
+        }
+    }
+
+    @Test func secondMessageWhileAReplyRunsIs409() async throws {
+        var harness = AppHarness()
+        harness.model = SlowModel(chunks: 100, interval: .milliseconds(10))
+        try await harness.runLive { port in
+            _ = try await SSEClient.stream(port: port, path: "/chat/stream", json: #"{"message":"hi","session_id":"busy"}"#) { _ in false }
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/chat")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: #"{"message":"again","session_id":"busy"}"#))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+            #expect(response.status.code == 409)
+        }
+    }
+
+    @Test func pingIsBusyWhileAReplyRunsAndHealthyAfter() async throws {
+        var harness = AppHarness()
+        harness.model = SlowModel(chunks: 20, interval: .milliseconds(10))
+        try await harness.runLive { port in
+            @Sendable func ping() async throws -> String? {
+                let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/ping"), timeout: .seconds(5))
+                let body = try await response.body.collect(upTo: 4096)
+                return (try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["status"] as? String
+            }
+            #expect(try await ping() == "Healthy")
+            let sawBusy = Mutex(false)
+            _ = try await SSEClient.stream(port: port, path: "/chat/stream", json: #"{"message":"hi"}"#) { event in
+                if event.event == "delta", try await ping() == "HealthyBusy" { sawBusy.withLock { $0 = true } }
+                return true
+            }
+            #expect(sawBusy.withLock { $0 })
+            try await waitUntil { try await ping() == "Healthy" }
+        }
+    }
+}
+
+/// Polls `condition` until it holds, failing the test after `timeout`.
+func waitUntil(timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("condition not met within \(timeout)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
