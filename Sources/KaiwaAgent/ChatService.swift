@@ -45,55 +45,64 @@ public struct ChatService: Sendable {
             throw KaiwaError(.payloadTooLarge, "The message is longer than \(settings.maxMessageBytes) bytes.")
         }
         let now = clock.now()
-        let session = try await openSession(for: request, at: now)
-        let profile = agents.profile(named: session.agent) ?? agents.profile(named: agents.defaultName)!
-        if !request.priorMessages.isEmpty, try await store.messages(in: session.id).isEmpty {
-            for prior in request.priorMessages {
-                _ = try await store.appendMessage(NewMessage(role: prior.role, content: prior.content, createdAt: now), to: session.id)
-            }
+        let existing = try await existingSession(for: request, at: now)
+        var messages = [NewMessage(role: .user, content: [.text(text)], status: .complete, createdAt: now)]
+        if !request.priorMessages.isEmpty, try await isEmpty(existing) {
+            let prior = request.priorMessages.map { NewMessage(role: $0.role, content: $0.content, createdAt: now) }
+            messages.insert(contentsOf: prior, at: 0)
         }
-        let userMessage = try await store.appendMessage(
-            NewMessage(role: .user, content: [.text(text)], status: .complete, createdAt: now),
-            to: session.id
+        let (session, stored) = try await store.openSession(
+            existing
+                ?? SessionRecord(
+                    id: request.sessionID ?? .random(),
+                    agent: request.agent ?? agents.defaultName,
+                    title: Self.title(from: request.priorMessages.first?.content.plainText ?? text, length: settings.titleLength),
+                    owner: request.owner,
+                    createdAt: now,
+                    updatedAt: now
+                ),
+            appending: messages
         )
-        return ChatTurn(session: session, userMessage: userMessage, profile: profile)
+        let profile = agents.profile(named: session.agent) ?? agents.profile(named: agents.defaultName)!
+        return ChatTurn(session: session, userMessage: stored[stored.count - 1], profile: profile)
     }
 
-    private func openSession(for request: ChatRequest, at now: Date) async throws -> SessionRecord {
+    /// The session the request continues, after checking it may take a message; `nil` for a new one.
+    private func existingSession(for request: ChatRequest, at now: Date) async throws -> SessionRecord? {
         if let requested = request.agent, agents.profile(named: requested) == nil {
             let known = agents.profiles.map(\.name).joined(separator: ", ")
             throw KaiwaError(.unknownAgent, "There is no agent named \"\(requested)\". Known agents: \(known).")
         }
-        let id = request.sessionID ?? .random()
-        if let existing = try await store.session(id) {
-            guard existing.owner == request.owner else { throw KaiwaError.notFound("There is no session \(id).") }
-            if let idle = settings.idleTimeout, now.timeIntervalSince(existing.updatedAt) > idle.seconds {
-                throw KaiwaError.sessionExpired(id.rawValue)
-            }
-            if let requested = request.agent, requested != existing.agent {
-                throw KaiwaError.badRequest(
-                    "Session \(id) talks to agent \"\(existing.agent)\"; start a new session to talk to \"\(requested)\"."
-                )
-            }
-            return existing
+        guard let id = request.sessionID, let existing = try await store.session(id) else { return nil }
+        guard existing.owner == request.owner else { throw KaiwaError.notFound("There is no session \(id).") }
+        if let idle = settings.idleTimeout, now.timeIntervalSince(existing.updatedAt) > idle.seconds {
+            throw KaiwaError.sessionExpired(id.rawValue)
         }
-        return try await store.createSessionIfAbsent(
-            SessionRecord(
-                id: id,
-                agent: request.agent ?? agents.defaultName,
-                title: Self.title(from: request.message, length: settings.titleLength),
-                owner: request.owner,
-                createdAt: now,
-                updatedAt: now
+        if let requested = request.agent, requested != existing.agent {
+            throw KaiwaError.badRequest(
+                "Session \(id) talks to agent \"\(existing.agent)\"; start a new session to talk to \"\(requested)\"."
             )
-        )
+        }
+        return existing
+    }
+
+    private func isEmpty(_ session: SessionRecord?) async throws -> Bool {
+        guard let session else { return true }
+        return try await store.messages(in: session.id).isEmpty
     }
 
     /// Generates and stores the reply to an accepted turn, handing each event to `emit` as it
     /// happens. The reply is stored whatever happens: `complete`, `partial` when the task is
     /// cancelled (stop, shutdown), `error` when the model fails.
+    ///
+    /// `replyEvents` gives the event batches to store in the same write as the reply, given
+    /// the reply's final event (the runner uses it to keep every event for resuming).
     @discardableResult
-    public func run(_ turn: ChatTurn, emit: @Sendable (SequencedChatEvent) async -> Void) async -> ReplyOutcome {
+    public func run(
+        _ turn: ChatTurn,
+        replyEvents: @Sendable (_ final: SequencedChatEvent) -> [ReplyEventBatch] = { _ in [] },
+        emit: @Sendable (SequencedChatEvent) async -> Void
+    ) async -> ReplyOutcome {
         activity.replyStarted()
         defer { activity.replyEnded() }
 
@@ -134,21 +143,26 @@ public struct ChatService: Sendable {
             role: .assistant, content: text.isEmpty ? [] : [.text(text)], model: model.modelID,
             status: status, usage: usage, createdAt: clock.now()
         )
+        let final = SequencedChatEvent(
+            sequence: sequence + 1,
+            event: failure.map { .error(code: $0.code.rawValue, message: $0.message) }
+                ?? .done(messageID: reply.id, response: text, stopped: stopped)
+        )
+        let events = replyEvents(final)
         let stored: MessageRecord?
         do {
-            stored = try await withoutCancellation { [store] in try await store.appendMessage(reply, to: turn.session.id) }
+            stored = try await withoutCancellation { [store] in
+                try await store.appendMessage(reply, to: turn.session.id, replyEvents: events)
+            }
         } catch {
             logger.error("Could not store a reply", metadata: ["session": "\(turn.session.id)", "error": "\(error)"])
-            stored = nil
-            failure = failure ?? .internalError
+            let failed = KaiwaError.internalError
+            await send(.error(code: failed.code.rawValue, message: failed.message))
+            return ReplyOutcome(message: nil, text: text, status: .error, error: failed)
         }
-
-        if let failure {
-            await send(.error(code: failure.code.rawValue, message: failure.message))
-            return ReplyOutcome(message: stored, text: text, status: .error, error: failure)
-        }
-        await send(.done(messageID: stored?.id ?? "", response: text, stopped: stopped))
-        return ReplyOutcome(message: stored, text: text, status: status, error: nil)
+        sequence += 1
+        await emit(final)
+        return ReplyOutcome(message: stored, text: text, status: status, error: failure)
     }
 
     private func modelRequest(for turn: ChatTurn) async throws -> ModelRequest {

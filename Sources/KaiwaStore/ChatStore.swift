@@ -13,8 +13,10 @@ public protocol ChatStore: TransientStore {
     /// Throws when the store cannot be used (file unreadable, database unreachable).
     func checkHealth() async throws
 
-    /// Stores `session` unless a session with its id exists; returns the stored one either way.
-    func createSessionIfAbsent(_ session: SessionRecord) async throws -> SessionRecord
+    /// Stores `session` unless a session with its id exists, then appends `messages` to it,
+    /// in one atomic write. Returns the stored session (the existing one when there was one)
+    /// and the stored messages.
+    func openSession(_ session: SessionRecord, appending messages: [NewMessage]) async throws -> (session: SessionRecord, messages: [MessageRecord])
 
     func session(_ id: SessionID) async throws -> SessionRecord?
 
@@ -25,15 +27,27 @@ public protocol ChatStore: TransientStore {
     func deleteSession(_ id: SessionID) async throws -> Bool
 
     /// Appends a message after the session's last one and moves the session's `updatedAt`
-    /// to the message's time. Concurrent appends to one session get distinct, increasing
-    /// positions. Throws `KaiwaError.notFound` when the session does not exist.
-    func appendMessage(_ message: NewMessage, to session: SessionID) async throws -> MessageRecord
+    /// to the message's time; stores `replyEvents` in the same write. Concurrent appends to
+    /// one session get distinct, increasing positions. Throws `KaiwaError.notFound` when the
+    /// session does not exist.
+    func appendMessage(_ message: NewMessage, to session: SessionID, replyEvents: [ReplyEventBatch]) async throws -> MessageRecord
 
     /// The session's messages in order.
     func messages(in session: SessionID) async throws -> [MessageRecord]
 
     /// Deletes messages created before `cutoff`, and sessions not updated since `cutoff`.
     func sweep(before cutoff: Date) async throws -> SweepResult
+}
+
+extension ChatStore {
+    /// Stores `session` unless a session with its id exists; returns the stored one either way.
+    public func createSessionIfAbsent(_ session: SessionRecord) async throws -> SessionRecord {
+        try await openSession(session, appending: []).session
+    }
+
+    public func appendMessage(_ message: NewMessage, to session: SessionID) async throws -> MessageRecord {
+        try await appendMessage(message, to: session, replyEvents: [])
+    }
 }
 
 extension KaiwaError {

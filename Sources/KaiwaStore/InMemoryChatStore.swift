@@ -14,10 +14,13 @@ public actor InMemoryChatStore: ChatStore {
 
     public func checkHealth() async throws {}
 
-    public func createSessionIfAbsent(_ session: SessionRecord) async throws -> SessionRecord {
-        if let existing = sessions[session.id] { return existing }
-        sessions[session.id] = session
-        return session
+    public func openSession(_ session: SessionRecord, appending messages: [NewMessage]) async throws -> (session: SessionRecord, messages: [MessageRecord]) {
+        if sessions[session.id] == nil { sessions[session.id] = session }
+        var stored: [MessageRecord] = []
+        for message in messages {
+            stored.append(try await appendMessage(message, to: session.id, replyEvents: []))
+        }
+        return (sessions[session.id]!, stored)
     }
 
     public func session(_ id: SessionID) async throws -> SessionRecord? {
@@ -40,11 +43,12 @@ public actor InMemoryChatStore: ChatStore {
         return sessions.removeValue(forKey: id) != nil
     }
 
-    public func appendMessage(_ message: NewMessage, to id: SessionID) async throws -> MessageRecord {
+    public func appendMessage(_ message: NewMessage, to id: SessionID, replyEvents: [ReplyEventBatch]) async throws -> MessageRecord {
         guard var session = sessions[id] else { throw KaiwaError.sessionNotFound(id) }
+        try await appendReplyEvents(replyEvents)
         let existing = messagesBySession[id, default: []]
         let record = MessageRecord(
-            id: UUIDString.random(),
+            id: message.id,
             sessionID: id,
             sequence: (existing.last?.sequence ?? 0) + 1,
             role: message.role,

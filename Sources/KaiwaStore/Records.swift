@@ -34,8 +34,10 @@ public enum MessageStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case error
 }
 
-/// A message to be stored; the store gives it its id, position and time.
+/// A message to be stored; the store gives it its position.
 public struct NewMessage: Sendable, Hashable {
+    /// Made up front so that events can name the message before it is stored.
+    public var id: String
     public var role: Role
     public var content: [ContentBlock]
     public var model: String?
@@ -49,8 +51,10 @@ public struct NewMessage: Sendable, Hashable {
         model: String? = nil,
         status: MessageStatus = .complete,
         usage: TokenUsage? = nil,
-        createdAt: Date
+        createdAt: Date,
+        id: String = UUIDString.random()
     ) {
+        self.id = id
         self.role = role
         self.content = content
         self.model = model

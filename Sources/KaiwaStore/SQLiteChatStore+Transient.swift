@@ -33,24 +33,32 @@ extension SQLiteChatStore {
     }
 
     public func appendReplyEvents(_ batches: [ReplyEventBatch]) async throws {
+        let rows = try Self.encode(batches)
+        guard !rows.isEmpty else { return }
+        try await pool.write { db in try Self.insert(rows, db) }
+    }
+
+    /// Reply event batches with their events as JSON, ready to insert.
+    static func encode(_ batches: [ReplyEventBatch]) throws -> [(ReplyEventBatch, String)] {
         let encoder = JSONEncoder()
-        let rows = try batches.filter { !$0.events.isEmpty }.map { batch in
+        return try batches.filter { !$0.events.isEmpty }.map { batch in
             (batch, String(decoding: try encoder.encode(batch.events), as: UTF8.self))
         }
+    }
+
+    static func insert(_ rows: [(ReplyEventBatch, String)], _ db: Database) throws {
         guard !rows.isEmpty else { return }
-        try await pool.write { db in
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT OR REPLACE INTO reply_events (session_id, reply_id, first_seq, events, created_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """
-            )
-            for (batch, json) in rows {
-                try statement.execute(arguments: [
-                    batch.sessionID.rawValue, batch.replyID, batch.events[0].sequence, json,
-                    batch.createdAt.millis, batch.expiresAt.millis,
-                ])
-            }
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO reply_events (session_id, reply_id, first_seq, events, created_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """
+        )
+        for (batch, json) in rows {
+            try statement.execute(arguments: [
+                batch.sessionID.rawValue, batch.replyID, batch.events[0].sequence, json,
+                batch.createdAt.millis, batch.expiresAt.millis,
+            ])
         }
     }
 

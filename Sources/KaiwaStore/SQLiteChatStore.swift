@@ -29,8 +29,9 @@ public final class SQLiteChatStore: ChatStore {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sessions LIMIT 1") }
     }
 
-    public func createSessionIfAbsent(_ session: SessionRecord) async throws -> SessionRecord {
-        try await pool.write { db in
+    public func openSession(_ session: SessionRecord, appending messages: [NewMessage]) async throws -> (session: SessionRecord, messages: [MessageRecord]) {
+        let encoded = try messages.map { ($0, try Self.encode($0.content)) }
+        return try await pool.write { db in
             try db.execute(
                 sql: """
                     INSERT OR IGNORE INTO sessions (id, agent, title, owner, created_at, updated_at)
@@ -41,8 +42,9 @@ public final class SQLiteChatStore: ChatStore {
                     session.createdAt.millis, session.updatedAt.millis,
                 ]
             )
-            guard let stored = try Self.fetchSession(db, id: session.id) else { throw KaiwaError.sessionNotFound(session.id) }
-            return stored
+            let stored = try encoded.map { message, content in try Self.insert(message, content: content, into: session.id, db) }
+            guard let record = try Self.fetchSession(db, id: session.id) else { throw KaiwaError.sessionNotFound(session.id) }
+            return (record, stored)
         }
     }
 
@@ -80,35 +82,49 @@ public final class SQLiteChatStore: ChatStore {
         }
     }
 
-    public func appendMessage(_ message: NewMessage, to id: SessionID) async throws -> MessageRecord {
-        let content = try String(decoding: JSONEncoder().encode(message.content), as: UTF8.self)
-        let messageID = UUIDString.random()
+    public func appendMessage(_ message: NewMessage, to id: SessionID, replyEvents: [ReplyEventBatch]) async throws -> MessageRecord {
+        let content = try Self.encode(message.content)
+        let events = try Self.encode(replyEvents)
         return try await pool.write { db in
-            guard try Self.fetchSession(db, id: id) != nil else { throw KaiwaError.sessionNotFound(id) }
-            let last = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM messages WHERE session_id = ?", arguments: [id.rawValue])
-            let sequence = (last ?? 0) + 1
-            try db.execute(
-                sql: """
-                    INSERT INTO messages
-                      (id, session_id, seq, role, content, model, status, input_tokens, output_tokens, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    messageID, id.rawValue, sequence, message.role.rawValue, content, message.model,
-                    message.status.rawValue, message.usage?.inputTokens, message.usage?.outputTokens,
-                    message.createdAt.millis,
-                ]
-            )
-            try db.execute(
-                sql: "UPDATE sessions SET updated_at = MAX(updated_at, ?) WHERE id = ?",
-                arguments: [message.createdAt.millis, id.rawValue]
-            )
-            return MessageRecord(
-                id: messageID, sessionID: id, sequence: sequence, role: message.role, content: message.content,
-                model: message.model, status: message.status, usage: message.usage,
-                createdAt: Date(millis: message.createdAt.millis)
-            )
+            guard try Self.sessionExists(db, id: id) else { throw KaiwaError.sessionNotFound(id) }
+            try Self.insert(events, db)
+            return try Self.insert(message, content: content, into: id, db)
         }
+    }
+
+    /// Appends one message to an existing session and moves the session's `updated_at`.
+    private static func insert(_ message: NewMessage, content: String, into id: SessionID, _ db: Database) throws -> MessageRecord {
+        let last = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM messages WHERE session_id = ?", arguments: [id.rawValue])
+        let sequence = (last ?? 0) + 1
+        try db.execute(
+            sql: """
+                INSERT INTO messages
+                  (id, session_id, seq, role, content, model, status, input_tokens, output_tokens, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                message.id, id.rawValue, sequence, message.role.rawValue, content, message.model,
+                message.status.rawValue, message.usage?.inputTokens, message.usage?.outputTokens,
+                message.createdAt.millis,
+            ]
+        )
+        try db.execute(
+            sql: "UPDATE sessions SET updated_at = MAX(updated_at, ?) WHERE id = ?",
+            arguments: [message.createdAt.millis, id.rawValue]
+        )
+        return MessageRecord(
+            id: message.id, sessionID: id, sequence: sequence, role: message.role, content: message.content,
+            model: message.model, status: message.status, usage: message.usage,
+            createdAt: Date(millis: message.createdAt.millis)
+        )
+    }
+
+    static func encode(_ content: [ContentBlock]) throws -> String {
+        String(decoding: try JSONEncoder().encode(content), as: UTF8.self)
+    }
+
+    private static func sessionExists(_ db: Database, id: SessionID) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?)", arguments: [id.rawValue]) ?? false
     }
 
     public func messages(in id: SessionID) async throws -> [MessageRecord] {

@@ -17,11 +17,11 @@ enum SQLiteSchema {
                       updated_at INTEGER NOT NULL
                     );
                     CREATE INDEX sessions_by_update ON sessions (updated_at DESC, id DESC);
-                    CREATE INDEX sessions_by_owner ON sessions (owner, updated_at DESC, id DESC);
+                    CREATE INDEX sessions_by_owner ON sessions (owner, updated_at DESC, id DESC) WHERE owner IS NOT NULL;
                     CREATE TABLE messages (
-                      id TEXT PRIMARY KEY NOT NULL,
                       session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
                       seq INTEGER NOT NULL,
+                      id TEXT NOT NULL,
                       role TEXT NOT NULL,
                       content TEXT NOT NULL,
                       model TEXT,
@@ -29,8 +29,8 @@ enum SQLiteSchema {
                       input_tokens INTEGER,
                       output_tokens INTEGER,
                       created_at INTEGER NOT NULL,
-                      UNIQUE (session_id, seq)
-                    );
+                      PRIMARY KEY (session_id, seq)
+                    ) WITHOUT ROWID;
                     CREATE INDEX messages_by_time ON messages (created_at);
                     """
             )

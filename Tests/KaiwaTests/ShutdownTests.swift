@@ -1,7 +1,9 @@
+import AsyncHTTPClient
 import Foundation
 import KaiwaAgent
 import KaiwaCore
 import KaiwaStore
+import KaiwaServer
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -51,5 +53,38 @@ struct ShutdownTests {
         let stored = try await store.messages(in: SessionID(trusted: "finishing"))
         #expect(stored.last?.status == .complete)
         #expect(stored.last?.content.plainText == model.fullText)
+    }
+}
+
+/// The whole server under SIGTERM: a reply being streamed is drained, stopped and stored.
+struct ServerShutdownTests {
+    @Test func gracefulShutdownEndsOpenStreamsWithAStoppedDoneAndStoresThePartialReply() async throws {
+        let model = SlowModel(chunks: 10_000, interval: .milliseconds(10))
+        let store = InMemoryChatStore()
+        var configuration = KaiwaConfiguration()
+        configuration.port = Int.random(in: 30_000..<60_000)
+        configuration.shutdownDrainSeconds = 0
+        let app = try buildApplication(configuration, dependencies: AppDependencies(store: store, model: model))
+        let group = ServiceGroup(services: [app], logger: Logger(label: "test"))
+        let port = configuration.port
+        let events = StreamingTests.Events()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                try await waitUntil {
+                    (try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/ping"), timeout: .seconds(1)))?.status == .ok
+                }
+                _ = try await SSEClient.stream(port: port, path: "/chat/stream", json: #"{"message":"hi","session_id":"sigterm"}"#) { event in
+                    events.append(event)
+                    if events.count == 3 { await group.triggerGracefulShutdown() }
+                    return true
+                }
+            }
+            try await tasks.waitForAll()
+        }
+        #expect(events.list.last?.event == "done")
+        #expect(events.list.last?.data["stopped"] as? Bool == true)
+        let stored = try await store.messages(in: SessionID(trusted: "sigterm"))
+        #expect(stored.last?.status == .partial)
     }
 }

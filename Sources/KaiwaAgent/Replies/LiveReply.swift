@@ -69,10 +69,11 @@ public final class LiveReply: Sendable {
         continuation?.finish()
     }
 
-    func publish(_ event: SequencedChatEvent, at time: Date) {
+    /// Hands `event` to the followers. `stored` says the event is already in the store.
+    func publish(_ event: SequencedChatEvent, at time: Date, stored: Bool = false) {
         let followers = state.withLock { state in
             state.events.append(event)
-            state.unflushed.append(event)
+            if !stored { state.unflushed.append(event) }
             state.lastActivity = .now
             if event.event.isTerminal { state.finishedAt = time }
             return Array(state.followers.values)

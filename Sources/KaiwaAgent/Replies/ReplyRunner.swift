@@ -97,6 +97,14 @@ public final class ReplyRunner: Service, Sendable {
         }
     }
 
+    /// Runs `operation` (a transport following a reply) so that a graceful shutdown of the
+    /// server it runs in starts draining replies. The HTTP server shuts down before the
+    /// services added after it, and waits for open requests, so the signal must come from
+    /// inside those requests.
+    public func following<T: Sendable>(_ operation: () async throws -> T) async rethrows -> T {
+        try await withGracefulShutdownHandler(operation: operation, onGracefulShutdown: { self.beginDraining() })
+    }
+
     /// Whether the runner has stopped taking new replies (shutdown began).
     public var isDraining: Bool { registry.withLock { $0.draining } }
 
@@ -122,6 +130,9 @@ public final class ReplyRunner: Service, Sendable {
         } onGracefulShutdown: {
             self.beginDraining()
         }
+        // Draining can begin before this service is told to shut down (see `following`);
+        // a service that returns early would fail the whole service group.
+        try? await gracefulShutdown()
     }
 
     /// Generates one reply until it ends, is stopped, or runs out of time.
@@ -129,14 +140,29 @@ public final class ReplyRunner: Service, Sendable {
         let clock = chat.clock
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await self.chat.run(reply.turn) { event in reply.publish(event, at: clock.now()) }
+                await self.chat.run(
+                    reply.turn,
+                    replyEvents: { final in self.batches(for: reply, ending: final) },
+                    emit: { event in reply.publish(event, at: clock.now(), stored: event.event.isTerminal) }
+                )
             }
             group.addTask { await reply.stopSignal.wait() }
             group.addTask { try? await Task.sleep(for: self.settings.maxReplyTime) }
             await group.next()
             group.cancelAll()
         }
-        await persistEvents(of: [reply])
+    }
+
+    /// The reply's events not yet stored, plus its final one: stored with the reply message.
+    private func batches(for reply: LiveReply, ending final: SequencedChatEvent) -> [ReplyEventBatch] {
+        let now = chat.clock.now()
+        let expiry = now.addingTimeInterval(settings.maxReplyTime.seconds + settings.resumeGrace.seconds)
+        return [
+            ReplyEventBatch(
+                sessionID: reply.sessionID, replyID: reply.id, events: reply.takeUnflushed() + [final], createdAt: now,
+                expiresAt: expiry
+            )
+        ]
     }
 
     /// Writes the replies' new events to the store, so that a client can resume from any

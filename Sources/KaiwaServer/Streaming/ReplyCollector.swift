@@ -14,6 +14,7 @@ struct CollectedReply: Sendable {
         let follower = reply.follow()
         defer { runner.leave(follower) }
         var collected = CollectedReply()
+        try await runner.following {
         for await frame in follower.frames {
             guard case .event(let sequenced) = frame else { continue }
             switch sequenced.event {
@@ -27,6 +28,7 @@ struct CollectedReply: Sendable {
                 throw KaiwaError(KaiwaError.Code(rawValue: code) ?? .serviceUnavailable, message)
             case .session, .toolCall, .toolResult: break
             }
+        }
         }
         return collected
     }

@@ -4,7 +4,6 @@ import Hummingbird
 import KaiwaAgent
 import KaiwaCore
 import KaiwaStore
-import ServiceLifecycle
 
 /// Streams a reply's events as `text/event-stream`, with the headers that keep proxies from
 /// buffering. A client that goes away only stops following; the reply goes on (unless the
@@ -27,7 +26,7 @@ enum ReplyStreamResponse {
                 let follower = reply.follow(after: sequence)
                 defer { runner.leave(follower) }
                 let encoder = JSONEncoder()
-                try await withGracefulShutdownHandler {
+                try await runner.following {
                     for await frame in follower.frames {
                         switch frame {
                         case .event(let event):
@@ -36,8 +35,6 @@ enum ReplyStreamResponse {
                             if let heartbeat = format.heartbeat { try await writer.write(ByteBuffer(string: heartbeat)) }
                         }
                     }
-                } onGracefulShutdown: {
-                    runner.beginDraining()
                 }
                 try await writer.finish(nil)
             }

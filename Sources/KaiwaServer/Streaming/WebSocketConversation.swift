@@ -96,12 +96,14 @@ struct WebSocketConversation {
         let follower = reply.follow()
         defer { runner.leave(follower) }
         let encoder = JSONEncoder()
-        for await frame in follower.frames {
-            guard case .event(let event) = frame else { continue }
-            do {
-                try await outbound.write(.text(event.json(with: encoder)))
-            } catch {
-                return
+        await runner.following {
+            for await frame in follower.frames {
+                guard case .event(let event) = frame else { continue }
+                do {
+                    try await outbound.write(.text(event.json(with: encoder)))
+                } catch {
+                    return
+                }
             }
         }
     }

@@ -7,11 +7,15 @@ struct FailingStore: ChatStore {
     struct Unreachable: Error {}
     var kind: String { "sqlite" }
     func checkHealth() async throws { throw Unreachable() }
-    func createSessionIfAbsent(_ session: SessionRecord) async throws -> SessionRecord { throw Unreachable() }
+    func openSession(_ session: SessionRecord, appending messages: [NewMessage]) async throws -> (session: SessionRecord, messages: [MessageRecord]) {
+        throw Unreachable()
+    }
     func session(_ id: SessionID) async throws -> SessionRecord? { throw Unreachable() }
     func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] { throw Unreachable() }
     func deleteSession(_ id: SessionID) async throws -> Bool { throw Unreachable() }
-    func appendMessage(_ message: NewMessage, to session: SessionID) async throws -> MessageRecord { throw Unreachable() }
+    func appendMessage(_ message: NewMessage, to session: SessionID, replyEvents: [ReplyEventBatch]) async throws -> MessageRecord {
+        throw Unreachable()
+    }
     func messages(in session: SessionID) async throws -> [MessageRecord] { throw Unreachable() }
     func sweep(before cutoff: Date) async throws -> SweepResult { throw Unreachable() }
 }
