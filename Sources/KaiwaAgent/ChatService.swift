@@ -204,8 +204,15 @@ public struct ReplyOutcome: Sendable {
     public var error: KaiwaError?
 }
 
-/// Runs `operation` in a task of its own that the caller's cancellation does not reach, and
-/// waits for it. Used to store a reply even when the reply was stopped by cancellation.
+/// Runs `operation` so that the caller's cancellation does not reach it: in a task of its
+/// own when the caller is cancelled (a stopped reply must still be stored), directly otherwise.
 func withoutCancellation<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await Task { try await operation() }.value
+    if !Task.isCancelled {
+        do {
+            return try await operation()
+        } catch is CancellationError {
+            // Cancelled while it ran: run it again below, out of reach of the cancellation.
+        }
+    }
+    return try await Task { try await operation() }.value
 }

@@ -4,7 +4,7 @@ import KaiwaCore
 
 extension SQLiteChatStore {
     public func saveConnection(_ connection: ConnectionRecord) async throws {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO connections (id, session_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
                 arguments: [connection.id, connection.sessionID?.rawValue, connection.createdAt.millis, connection.expiresAt.millis]
@@ -27,7 +27,7 @@ extension SQLiteChatStore {
     }
 
     public func deleteConnection(_ id: String) async throws {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(sql: "DELETE FROM connections WHERE id = ?", arguments: [id])
         }
     }
@@ -35,7 +35,7 @@ extension SQLiteChatStore {
     public func appendReplyEvents(_ batches: [ReplyEventBatch]) async throws {
         let rows = try Self.encode(batches)
         guard !rows.isEmpty else { return }
-        try await pool.write { db in try Self.insert(rows, db) }
+        try await writer.write { db in try Self.insert(rows, db) }
     }
 
     /// Reply event batches with their events as JSON, ready to insert.
@@ -95,7 +95,7 @@ extension SQLiteChatStore {
     }
 
     public func sweepExpired(now: Date) async throws -> Int {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(sql: "DELETE FROM connections WHERE expires_at < ?", arguments: [now.millis])
             var removed = db.changesCount
             try db.execute(sql: "DELETE FROM reply_events WHERE expires_at < ?", arguments: [now.millis])

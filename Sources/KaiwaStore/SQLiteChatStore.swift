@@ -8,6 +8,7 @@ import KaiwaCore
 /// are exact; message content is stored as the JSON of its content blocks.
 public final class SQLiteChatStore: ChatStore {
     let pool: DatabasePool
+    let writer: SQLiteWriteBatcher
     /// The file this store keeps its data in.
     public let path: String
 
@@ -23,6 +24,7 @@ public final class SQLiteChatStore: ChatStore {
         self.path = path
         self.pool = try DatabasePool(path: path, configuration: configuration)
         try SQLiteSchema.migrator.migrate(pool)
+        self.writer = SQLiteWriteBatcher(pool: pool)
     }
 
     public func checkHealth() async throws {
@@ -31,7 +33,7 @@ public final class SQLiteChatStore: ChatStore {
 
     public func openSession(_ session: SessionRecord, appending messages: [NewMessage]) async throws -> (session: SessionRecord, messages: [MessageRecord]) {
         let encoded = try messages.map { ($0, try Self.encode($0.content)) }
-        return try await pool.write { db in
+        return try await writer.write { db in
             try db.execute(
                 sql: """
                     INSERT OR IGNORE INTO sessions (id, agent, title, owner, created_at, updated_at)
@@ -76,7 +78,7 @@ public final class SQLiteChatStore: ChatStore {
     }
 
     public func deleteSession(_ id: SessionID) async throws -> Bool {
-        try await pool.write { db in
+        try await writer.write { db in
             try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id.rawValue])
             return db.changesCount > 0
         }
@@ -85,7 +87,7 @@ public final class SQLiteChatStore: ChatStore {
     public func appendMessage(_ message: NewMessage, to id: SessionID, replyEvents: [ReplyEventBatch]) async throws -> MessageRecord {
         let content = try Self.encode(message.content)
         let events = try Self.encode(replyEvents)
-        return try await pool.write { db in
+        return try await writer.write { db in
             guard try Self.sessionExists(db, id: id) else { throw KaiwaError.sessionNotFound(id) }
             try Self.insert(events, db)
             return try Self.insert(message, content: content, into: id, db)
@@ -94,24 +96,25 @@ public final class SQLiteChatStore: ChatStore {
 
     /// Appends one message to an existing session and moves the session's `updated_at`.
     private static func insert(_ message: NewMessage, content: String, into id: SessionID, _ db: Database) throws -> MessageRecord {
-        let last = try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM messages WHERE session_id = ?", arguments: [id.rawValue])
+        let last = try Int.fetchOne(
+            db.cachedStatement(sql: "SELECT MAX(seq) FROM messages WHERE session_id = ?"), arguments: [id.rawValue]
+        )
         let sequence = (last ?? 0) + 1
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO messages
                   (id, session_id, seq, role, content, model, status, input_tokens, output_tokens, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 message.id, id.rawValue, sequence, message.role.rawValue, content, message.model,
                 message.status.rawValue, message.usage?.inputTokens, message.usage?.outputTokens,
                 message.createdAt.millis,
             ]
         )
-        try db.execute(
-            sql: "UPDATE sessions SET updated_at = MAX(updated_at, ?) WHERE id = ?",
-            arguments: [message.createdAt.millis, id.rawValue]
-        )
+        try db.cachedStatement(sql: "UPDATE sessions SET updated_at = MAX(updated_at, ?) WHERE id = ?")
+            .execute(arguments: [message.createdAt.millis, id.rawValue])
         return MessageRecord(
             id: message.id, sessionID: id, sequence: sequence, role: message.role, content: message.content,
             model: message.model, status: message.status, usage: message.usage,
@@ -135,7 +138,7 @@ public final class SQLiteChatStore: ChatStore {
     }
 
     public func sweep(before cutoff: Date) async throws -> SweepResult {
-        try await pool.write { db in
+        try await writer.write { db in
             let sessionMessages = try Int.fetchOne(
                 db,
                 sql: "SELECT COUNT(*) FROM messages WHERE session_id IN (SELECT id FROM sessions WHERE updated_at < ?)",

@@ -16,6 +16,7 @@ public enum ReplyFrame: Sendable, Hashable {
 public final class LiveReply: Sendable {
     public let id: String
     public let turn: ChatTurn
+    let startedAt = ContinuousClock.now
     public var sessionID: SessionID { turn.session.id }
     let stopSignal = StopSignal()
 

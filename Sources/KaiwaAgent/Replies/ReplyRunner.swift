@@ -135,7 +135,8 @@ public final class ReplyRunner: Service, Sendable {
         try? await gracefulShutdown()
     }
 
-    /// Generates one reply until it ends, is stopped, or runs out of time.
+    /// Generates one reply until it ends or is stopped (the tidy loop stops replies that run
+    /// out of time).
     private func execute(_ reply: LiveReply) async {
         let clock = chat.clock
         await withTaskGroup(of: Void.self) { group in
@@ -147,7 +148,6 @@ public final class ReplyRunner: Service, Sendable {
                 )
             }
             group.addTask { await reply.stopSignal.wait() }
-            group.addTask { try? await Task.sleep(for: self.settings.maxReplyTime) }
             await group.next()
             group.cancelAll()
         }
@@ -183,8 +183,8 @@ public final class ReplyRunner: Service, Sendable {
         }
     }
 
-    /// Four times a second: new events stored, heartbeats for quiet replies, and finished
-    /// replies forgotten once their resume grace has passed.
+    /// Four times a second: new events stored, heartbeats for quiet replies, replies past the
+    /// maximum reply time stopped, and finished replies forgotten once their resume grace has passed.
     private func keepRepliesTidy() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: settings.persistInterval)
@@ -196,7 +196,13 @@ public final class ReplyRunner: Service, Sendable {
                 }
                 return registry.bySession.values.filter { !$0.isFinished }
             }
-            for reply in running { reply.heartbeatIfQuiet(for: settings.heartbeatInterval) }
+            for reply in running {
+                reply.heartbeatIfQuiet(for: settings.heartbeatInterval)
+                if ContinuousClock.now - reply.startedAt > settings.maxReplyTime {
+                    logger.warning("Reply ran out of time; stopping it", metadata: ["session": "\(reply.sessionID)"])
+                    reply.stop()
+                }
+            }
             await persistEvents(of: running)
         }
     }
