@@ -92,6 +92,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// The server with a paced model, for `bench/streams.py`.
+        .executableTarget(
+            name: "kaiwa-paced-server",
+            dependencies: ["KaiwaServer", "KaiwaCore", "KaiwaStore", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "bench/PacedServer",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KaiwaTests",
             dependencies: [

@@ -4,23 +4,16 @@ import KaiwaCore
 /// How a transport turns a reply's events into text frames. Transports differ only here.
 protocol EventStreamFormat: Sendable {
     /// The bytes for one event.
-    func encode(_ event: SequencedChatEvent, with encoder: JSONEncoder) -> String
+    func encode(_ event: SequencedChatEvent) -> String
     /// What to send when the reply has been quiet for a while, if anything.
     var heartbeat: String? { get }
-}
-
-extension SequencedChatEvent {
-    /// The event as one line of JSON: `{"type": …, "seq": …, …}`.
-    func json(with encoder: JSONEncoder) -> String {
-        (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"type":"error","error":"internal_error"}"#
-    }
 }
 
 /// Kaiwa's Server-Sent Events: `id:` is the event's sequence (for `Last-Event-ID`), `event:`
 /// its type, `data:` its JSON. A comment line is the heartbeat.
 struct KaiwaSSEFormat: EventStreamFormat {
-    func encode(_ event: SequencedChatEvent, with encoder: JSONEncoder) -> String {
-        "id: \(event.sequence)\nevent: \(event.event.type)\ndata: \(event.json(with: encoder))\n\n"
+    func encode(_ event: SequencedChatEvent) -> String {
+        "id: \(event.sequence)\nevent: \(event.event.type)\ndata: \(event.jsonText)\n\n"
     }
 
     var heartbeat: String? { ": keep-alive\n\n" }
@@ -41,13 +34,13 @@ struct AgentCoreSSEFormat: EventStreamFormat {
         }
     }
 
-    func encode(_ event: SequencedChatEvent, with encoder: JSONEncoder) -> String {
+    func encode(_ event: SequencedChatEvent) -> String {
         if case .error(let code, let message) = event.event {
             let body = StreamError(error: message, errorType: code, message: message)
-            let json = (try? encoder.encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            let json = (try? JSONEncoder().encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
             return "data: \(json)\n\n"
         }
-        return "data: \(event.json(with: encoder))\n\n"
+        return "data: \(event.jsonText)\n\n"
     }
 
     var heartbeat: String? { ": keep-alive\n\n" }

@@ -25,12 +25,11 @@ enum ReplyStreamResponse {
             body: ResponseBody { writer in
                 let follower = reply.follow(after: sequence)
                 defer { runner.leave(follower) }
-                let encoder = JSONEncoder()
                 try await runner.following {
                     for await frame in follower.frames {
                         switch frame {
                         case .event(let event):
-                            try await writer.write(ByteBuffer(string: format.encode(event, with: encoder)))
+                            try await writer.write(ByteBuffer(string: format.encode(event)))
                         case .heartbeat:
                             if let heartbeat = format.heartbeat { try await writer.write(ByteBuffer(string: heartbeat)) }
                         }
@@ -56,13 +55,12 @@ enum ReplyStreamResponse {
             status: .ok,
             headers: headers,
             body: ResponseBody { writer in
-                let encoder = JSONEncoder()
                 var batch = first
                 var last = sequence
                 let deadline = ContinuousClock.now + maxWait
                 while true {
                     for event in batch.events where event.sequence > last {
-                        try await writer.write(ByteBuffer(string: format.encode(event, with: encoder)))
+                        try await writer.write(ByteBuffer(string: format.encode(event)))
                         last = event.sequence
                     }
                     if batch.isFinished || ContinuousClock.now > deadline { break }

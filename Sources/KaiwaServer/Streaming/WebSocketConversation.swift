@@ -95,12 +95,11 @@ struct WebSocketConversation {
     private func forward(_ reply: LiveReply, to outbound: WebSocketOutboundWriter) async {
         let follower = reply.follow()
         defer { runner.leave(follower) }
-        let encoder = JSONEncoder()
         await runner.following {
             for await frame in follower.frames {
                 guard case .event(let event) = frame else { continue }
                 do {
-                    try await outbound.write(.text(event.json(with: encoder)))
+                    try await outbound.write(.text(event.jsonText))
                 } catch {
                     return
                 }

@@ -1,0 +1,25 @@
+import Foundation
+import KaiwaCore
+import Testing
+
+/// The hand-written JSON of streamed events must say exactly what `JSONEncoder` says.
+struct EventJSONTests {
+    static let tricky = "quote \" backslash \\ newline \n tab \t nul \u{0} bell \u{7} 日本語 😀 \u{2028} </script>"
+
+    @Test(arguments: [
+        ChatEvent.session(id: "s-1"),
+        .delta(text: tricky),
+        .toolCall(id: "t1", name: "search", input: .object(["q": .string(tricky), "n": .number(3), "x": .number(1.5), "l": .array([.bool(true), .null])])),
+        .toolResult(id: "t1", ok: false, summary: tricky),
+        .usage(TokenUsage(inputTokens: 12, outputTokens: 7)),
+        .done(messageID: "m1", response: tricky, stopped: true),
+        .error(code: "service_unavailable", message: tricky),
+    ])
+    func handWrittenJSONMatchesTheEncoder(event: ChatEvent) throws {
+        let sequenced = SequencedChatEvent(sequence: 4, event: event)
+        let fast = try JSONSerialization.jsonObject(with: Data(sequenced.jsonText.utf8)) as? NSDictionary
+        let reference = try JSONSerialization.jsonObject(with: JSONEncoder().encode(sequenced)) as? NSDictionary
+        #expect(fast == reference)
+        #expect(try JSONDecoder().decode(SequencedChatEvent.self, from: Data(sequenced.jsonText.utf8)) == sequenced)
+    }
+}
