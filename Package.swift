@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         /// Messages, content blocks, chat events, errors and the seams (model provider, clock).
@@ -47,6 +48,13 @@ let package = Package(
         .target(
             name: "KaiwaModels",
             dependencies: ["KaiwaCore"],
+            swiftSettings: swiftSettings
+        ),
+        /// AWS support written here (no AWS SDK for Swift is available): SigV4 signing,
+        /// the event-stream format, and later credentials and small service clients.
+        .target(
+            name: "KaiwaAWS",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         /// Turns a user message into a stream of chat events: sessions, history, the model call.
@@ -107,6 +115,7 @@ let package = Package(
                 "KaiwaModels",
                 "KaiwaAgent",
                 "KaiwaServer",
+                "KaiwaAWS",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),

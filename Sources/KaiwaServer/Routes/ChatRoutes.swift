@@ -9,27 +9,6 @@ struct ChatRoutes<Context: RequestContext> {
     let runner: ReplyRunner
     let maxBodyBytes: Int
 
-    /// `{"message": "…", "session_id"?: "…", "agent"?: "…"}`
-    struct Body: Decodable {
-        var message: String
-        var sessionID: String?
-        var agent: String?
-
-        enum CodingKeys: String, CodingKey {
-            case message
-            case sessionID = "session_id"
-            case agent
-        }
-
-        func chatRequest() throws -> ChatRequest {
-            ChatRequest(
-                message: message,
-                sessionID: try sessionID.map { try SessionID(validating: $0) },
-                agent: agent
-            )
-        }
-    }
-
     struct Reply: Encodable {
         var response: String
         var sessionId: String
@@ -40,7 +19,7 @@ struct ChatRoutes<Context: RequestContext> {
 
     func add(to router: Router<Context>) {
         router.post("/chat") { request, _ in
-            let body = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
+            let body = try await JSONBody.decode(ChatRequestBody.self, from: request, limit: maxBodyBytes)
             let reply = try await runner.start(try body.chatRequest())
             let collected = try await CollectedReply.collect(reply, runner: runner)
             return try JSONResponse.make(
@@ -54,7 +33,7 @@ struct ChatRoutes<Context: RequestContext> {
             )
         }
         router.post("/chat/stream") { request, _ in
-            let body = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
+            let body = try await JSONBody.decode(ChatRequestBody.self, from: request, limit: maxBodyBytes)
             let reply = try await runner.start(try body.chatRequest())
             return ReplyStreamResponse.live(reply, after: 0, runner: runner, format: KaiwaSSEFormat())
         }

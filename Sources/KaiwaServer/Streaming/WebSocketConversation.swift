@@ -21,16 +21,9 @@ struct WebSocketConversation {
     let connectionTTL: Duration
     let logger: Logger
 
+    /// What every client frame has; `sendMessage` frames are also a `ChatRequestBody`.
     struct ClientFrame: Decodable {
         var action: String
-        var message: String?
-        var sessionID: String?
-        var agent: String?
-
-        enum CodingKeys: String, CodingKey {
-            case action, message, agent
-            case sessionID = "session_id"
-        }
     }
 
     struct ErrorFrame: Encodable {
@@ -59,13 +52,14 @@ struct WebSocketConversation {
                         break
                     }
                     do {
-                        let frame = try Self.decode(text)
+                        let frame = try Self.decode(ClientFrame.self, from: text)
                         switch frame.action {
                         case "sendMessage":
                             if let running = current, !running.isFinished {
                                 throw KaiwaError(.conflict, "A reply is still being written. Wait for it, or send {\"action\":\"stop\"}.")
                             }
-                            let reply = try await runner.start(try Self.chatRequest(from: frame))
+                            let body = try Self.decode(ChatRequestBody.self, from: text)
+                            let reply = try await runner.start(try body.chatRequest())
                             current = reply
                             var updated = connection
                             updated.sessionID = reply.sessionID
@@ -121,16 +115,11 @@ struct WebSocketConversation {
         }
     }
 
-    static func decode(_ text: String) throws -> ClientFrame {
+    static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
         do {
-            return try JSONDecoder().decode(ClientFrame.self, from: Data(text.utf8))
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
         } catch let error as DecodingError {
             throw KaiwaError.badRequest(JSONBody.describe(error).replacingOccurrences(of: "The body", with: "A frame"))
         }
-    }
-
-    static func chatRequest(from frame: ClientFrame) throws -> ChatRequest {
-        guard let message = frame.message else { throw KaiwaError.badRequest("`message` is required.") }
-        return ChatRequest(message: message, sessionID: try frame.sessionID.map { try SessionID(validating: $0) }, agent: frame.agent)
     }
 }

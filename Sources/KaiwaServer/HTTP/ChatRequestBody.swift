@@ -1,0 +1,21 @@
+import KaiwaAgent
+import KaiwaCore
+
+/// A new chat message as `/chat`, `/chat/stream` and the WebSocket `sendMessage` action
+/// send it: `{"message": "…", "session_id"?: "…", "agent"?: "…"}`.
+struct ChatRequestBody: Decodable {
+    var message: String
+    var sessionID: String?
+    var agent: String?
+
+    enum CodingKeys: String, CodingKey {
+        case message
+        case sessionID = "session_id"
+        case agent
+    }
+
+    /// The request for the chat service, with the session id validated.
+    func chatRequest() throws -> ChatRequest {
+        ChatRequest(message: message, sessionID: try sessionID.map { try SessionID(validating: $0) }, agent: agent)
+    }
+}
