@@ -44,17 +44,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        /// Model providers: the offline `rules` model (and later remote models).
+        /// Model providers: the offline `rules` model, OpenAI-compatible servers and Bedrock.
         .target(
             name: "KaiwaModels",
-            dependencies: ["KaiwaCore"],
+            dependencies: [
+                "KaiwaCore",
+                "KaiwaAWS",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         /// AWS support written here (no AWS SDK for Swift is available): SigV4 signing,
         /// the event-stream format, and later credentials and small service clients.
         .target(
             name: "KaiwaAWS",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         /// Turns a user message into a stream of chat events: sessions, history, the model call.

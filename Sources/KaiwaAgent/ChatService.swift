@@ -113,7 +113,7 @@ public struct ChatService: Sendable {
         }
         await send(.session(id: turn.session.id.rawValue))
 
-        var text = ""
+        var reply = ReplyAssembler()
         var usage: TokenUsage?
         var failure: KaiwaError?
         do {
@@ -121,8 +121,16 @@ public struct ChatService: Sendable {
             for try await event in model.stream(request) {
                 switch event {
                 case .textDelta(let delta):
-                    text += delta
+                    reply.append(text: delta)
                     await send(.delta(text: delta))
+                case .toolUseStart(let id, let name):
+                    reply.startToolUse(id: id, name: name)
+                case .toolUseInputDelta(let id, let fragment):
+                    reply.appendToolInput(id: id, fragment: fragment)
+                case .toolUseEnd(let id):
+                    if let call = try reply.endToolUse(id: id) {
+                        await send(.toolCall(id: call.id, name: call.name, input: call.input))
+                    }
                 case .usage(let reported):
                     usage = reported
                     await send(.usage(reported))
@@ -137,22 +145,28 @@ public struct ChatService: Sendable {
             failure = Self.clientFacing(error, logger: logger)
         }
 
+        let text = reply.text
         let stopped = failure == nil && Task.isCancelled
-        let status: MessageStatus = failure != nil ? .error : (stopped ? .partial : .complete)
-        let reply = NewMessage(
-            role: .assistant, content: text.isEmpty ? [] : [.text(text)], model: model.modelID,
+        let status: MessageStatus =
+            switch (failure, stopped) {
+            case (.some, _): text.isEmpty ? .error : .partial
+            case (nil, true): .partial
+            case (nil, false): .complete
+            }
+        let message = NewMessage(
+            role: .assistant, content: reply.blocks, model: model.modelID,
             status: status, usage: usage, createdAt: clock.now()
         )
         let final = SequencedChatEvent(
             sequence: sequence + 1,
             event: failure.map { .error(code: $0.code.rawValue, message: $0.message) }
-                ?? .done(messageID: reply.id, response: text, stopped: stopped)
+                ?? .done(messageID: message.id, response: text, stopped: stopped)
         )
         let events = replyEvents(final)
         let stored: MessageRecord?
         do {
             stored = try await withoutCancellation { [store] in
-                try await store.appendMessage(reply, to: turn.session.id, replyEvents: events)
+                try await store.appendMessage(message, to: turn.session.id, replyEvents: events)
             }
         } catch {
             logger.error("Could not store a reply", metadata: ["session": "\(turn.session.id)", "error": "\(error)"])
@@ -183,6 +197,10 @@ public struct ChatService: Sendable {
     /// "service unavailable" with the detail only in the log.
     static func clientFacing(_ error: any Error, logger: Logger) -> KaiwaError {
         if let error = error as? KaiwaError { return error }
+        if let error = error as? ModelError {
+            logger.error("Model call failed", metadata: ["error": "\(error)"])
+            return error.clientError
+        }
         logger.error("Model call failed", metadata: ["error": "\(error)"])
         return KaiwaError(.serviceUnavailable, "The model is not available right now. Please try again in a moment.")
     }

@@ -17,12 +17,28 @@ public enum StopReason: String, Sendable, Hashable, Codable {
     case stopSequence = "stop_sequence"
 }
 
+/// A tool the model may call: its name, what it does, and its input as a JSON schema.
+public struct ToolSpec: Sendable, Hashable {
+    public var name: String
+    public var description: String
+    /// A JSON schema object (`{"type": "object", "properties": …, "required": …}`).
+    public var inputSchema: JSONValue
+
+    public init(name: String, description: String, inputSchema: JSONValue) {
+        self.name = name
+        self.description = description
+        self.inputSchema = inputSchema
+    }
+}
+
 /// Everything a model needs for one call.
 public struct ModelRequest: Sendable, Hashable {
     /// Instructions that frame the conversation (the agent's system prompt).
     public var system: String?
     /// The part of the history the model sees, oldest first; the last one is the new turn.
     public var messages: [ChatMessage]
+    /// Tools the model may ask for.
+    public var tools: [ToolSpec]
     public var maxTokens: Int?
     public var temperature: Double?
     public var stopSequences: [String]
@@ -30,12 +46,14 @@ public struct ModelRequest: Sendable, Hashable {
     public init(
         system: String? = nil,
         messages: [ChatMessage],
+        tools: [ToolSpec] = [],
         maxTokens: Int? = nil,
         temperature: Double? = nil,
         stopSequences: [String] = []
     ) {
         self.system = system
         self.messages = messages
+        self.tools = tools
         self.maxTokens = maxTokens
         self.temperature = temperature
         self.stopSequences = stopSequences
@@ -45,8 +63,57 @@ public struct ModelRequest: Sendable, Hashable {
 /// What every model provider's stream is normalized to.
 public enum ModelStreamEvent: Sendable, Hashable {
     case textDelta(String)
+    /// The model starts a tool call; its input follows as JSON fragments.
+    case toolUseStart(id: String, name: String)
+    /// A fragment of the tool call's input JSON; fragments are concatenated in order.
+    case toolUseInputDelta(id: String, fragment: String)
+    /// The tool call's input is complete.
+    case toolUseEnd(id: String)
     case usage(TokenUsage)
     case stop(StopReason)
+}
+
+/// How a model call failed, in the few cases that matter to a client.
+public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Equatable {
+        /// Too many requests; worth retrying later.
+        case throttled
+        /// The model did not answer (or stopped answering) in time.
+        case timeout
+        /// The conversation does not fit the model's context window.
+        case contextTooLong
+        /// The credentials or key were refused.
+        case authentication
+        /// The provider refused the request as malformed.
+        case badRequest
+        /// The provider failed or could not be reached, or its answer was unreadable.
+        case unavailable
+    }
+
+    public var kind: Kind
+    /// What happened, for the log. Never contains a secret; never shown to clients as is.
+    public var detail: String
+
+    public init(_ kind: Kind, _ detail: String) {
+        self.kind = kind
+        self.detail = detail
+    }
+
+    public var description: String { "model \(kind.rawValue): \(detail)" }
+
+    /// Whether trying again may succeed.
+    public var isRetryable: Bool { kind == .throttled || kind == .unavailable }
+
+    /// What the client is told.
+    public var clientError: KaiwaError {
+        switch kind {
+        case .throttled: KaiwaError(.serviceUnavailable, "The model is busy right now. Please try again in a moment.")
+        case .timeout: KaiwaError(.modelTimeout, "The model took too long to answer. Please try again.")
+        case .contextTooLong: KaiwaError.badRequest("This conversation is too long for the model. Start a new conversation.")
+        case .authentication, .badRequest, .unavailable:
+            KaiwaError(.serviceUnavailable, "The model is not available right now. Please try again in a moment.")
+        }
+    }
 }
 
 /// A model that streams a reply. Implementations: the offline `rules` model, and later
