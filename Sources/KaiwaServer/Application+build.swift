@@ -1,10 +1,14 @@
+import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import HummingbirdWebSocket
+import KaiwaAWS
 import KaiwaAgent
 import KaiwaCore
 import KaiwaModels
 import KaiwaStore
 import Logging
+import ServiceLifecycle
 
 /// What the application is built from. Tests pass their own (an in-memory store, a scripted
 /// model, a clock they move); the command line makes them from configuration.
@@ -12,23 +16,69 @@ public struct AppDependencies: Sendable {
     public var store: any ChatStore
     public var model: any ModelProvider
     public var clock: any WallClock
+    /// Long-lived helpers (an HTTP client) that run, and shut down, with the server.
+    public var services: [any Service]
 
-    public init(store: any ChatStore, model: any ModelProvider, clock: any WallClock = SystemWallClock()) {
+    public init(store: any ChatStore, model: any ModelProvider, clock: any WallClock = SystemWallClock(), services: [any Service] = []) {
         self.store = store
         self.model = model
         self.clock = clock
+        self.services = services
     }
 
     /// The store and model the configuration names. Fails with a message naming the problem
-    /// (an unreadable rules file, an unopenable database).
-    public static func make(from configuration: KaiwaConfiguration) throws -> AppDependencies {
+    /// (an unreadable rules file, an unopenable database, a model that cannot be set up).
+    public static func make(
+        from configuration: KaiwaConfiguration,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        logger: Logger = Logger(label: "kaiwa")
+    ) throws -> AppDependencies {
         let store: any ChatStore =
             switch configuration.store {
             case .sqlite: try SQLiteChatStore(path: configuration.sqlitePath)
             case .memory: InMemoryChatStore()
             }
-        let book = try configuration.rulesPath.map { path throws(RuleBookError) in try RuleBook.load(path: path) } ?? .bundled
-        return AppDependencies(store: store, model: RulesModel(book: book))
+        switch try configuration.modelChoice {
+        case .rules:
+            let book = try configuration.rulesPath.map { path throws(RuleBookError) in try RuleBook.load(path: path) } ?? .bundled
+            return AppDependencies(store: store, model: RulesModel(book: book))
+        case .openAI(let model):
+            let client = HTTPClientService.makeClient(connectTimeout: configuration.upstreamSettings.connectTimeout)
+            let provider = OpenAIProvider(
+                model: model, baseURL: configuration.openAIBaseURL, apiKey: configuration.openAIAPIKey, client: client,
+                settings: configuration.upstreamSettings, logger: logger
+            )
+            return AppDependencies(store: store, model: provider, services: [HTTPClientService(client: client)])
+        case .bedrock(let modelID):
+            let client = HTTPClientService.makeClient(connectTimeout: configuration.upstreamSettings.connectTimeout)
+            let region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "ap-northeast-1"
+            let authorization: BedrockProvider.Authorization =
+                environment["AWS_BEARER_TOKEN_BEDROCK"].flatMap { $0.isEmpty ? nil : .bearer($0) }
+                ?? .sigV4(AWSCredentialChain.standard(environment: environment, client: client))
+            let provider = BedrockProvider(
+                model: modelID, region: region,
+                endpoint: AWSEndpoint.url(service: "bedrock runtime", hostPrefix: "bedrock-runtime", region: region, environment: environment),
+                authorization: authorization, streaming: configuration.bedrockStreaming, client: client,
+                settings: configuration.upstreamSettings, logger: logger
+            )
+            return AppDependencies(store: store, model: provider, services: [HTTPClientService(client: client)])
+        }
+    }
+}
+
+/// Owns the HTTP client that model providers use, and shuts it down with the server.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    static func makeClient(connectTimeout: Duration) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .milliseconds(Int64(connectTimeout.seconds * 1000))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
     }
 }
 
@@ -38,7 +88,7 @@ public func buildApplication(
     dependencies: AppDependencies? = nil,
     logger: Logger = Logger(label: "kaiwa")
 ) throws -> some ApplicationProtocol {
-    let dependencies = try dependencies ?? AppDependencies.make(from: configuration)
+    let dependencies = try dependencies ?? AppDependencies.make(from: configuration, logger: logger)
     let store = dependencies.store
     let chat = ChatService(
         store: store,
@@ -76,6 +126,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kaiwa"),
         logger: logger
     )
+    app.addServices(dependencies.services)
     app.addServices(
         runner,
         RetentionSweeper(

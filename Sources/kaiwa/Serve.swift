@@ -26,6 +26,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "SQLite database file (KAIWA_SQLITE_PATH). Default ./kaiwa.sqlite.")
     var sqlitePath: String?
 
+    @Option(help: "Model: rules, openai:<model> or bedrock:<model id> (KAIWA_MODEL). Default rules.")
+    var model: String?
+
     @Option(help: "Rules file for the rules model (KAIWA_RULES_PATH). Default: the bundled rules.")
     var rulesPath: String?
 
@@ -37,7 +40,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let flags = [
-            "host": host, "port": port.map(String.init), "store": store, "sqlite.path": sqlitePath,
+            "host": host, "port": port.map(String.init), "store": store, "sqlite.path": sqlitePath, "model": model,
             "rules.path": rulesPath, "log.format": logFormat, "log.level": logLevel,
         ].compactMapValues { $0 }
         let configFile = config ?? ProcessInfo.processInfo.environment["KAIWA_CONFIG_FILE"]

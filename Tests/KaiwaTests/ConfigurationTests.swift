@@ -36,6 +36,16 @@ struct ConfigurationTests {
         #expect(config.corsAllowedOrigins == ["https://a.example", "https://b.example"])
     }
 
+    @Test func modelNamesAFamilyAndAModel() async throws {
+        #expect(try await configuration().modelChoice == .rules)
+        #expect(try await configuration(environment: ["KAIWA_MODEL": "openai:llama3.2"]).modelChoice == .openAI(model: "llama3.2"))
+        #expect(try await configuration(environment: ["KAIWA_MODEL": "bedrock"]).modelChoice == .bedrock(modelID: "apac.amazon.nova-micro-v1:0"))
+        #expect(
+            try await configuration(environment: ["KAIWA_MODEL": "bedrock:anthropic.claude-3-5-sonnet-20241022-v2:0"]).modelChoice
+                == .bedrock(modelID: "anthropic.claude-3-5-sonnet-20241022-v2:0")
+        )
+    }
+
     @Test func idleTimeoutOfZeroDisablesExpiry() async throws {
         let config = try await configuration(environment: ["KAIWA_SESSION_IDLE_TIMEOUT": "0"])
         #expect(config.chatSettings.idleTimeout == nil)
@@ -46,7 +56,9 @@ struct ConfigurationTests {
         ("KAIWA_PORT", "70000", "between 0 and 65535"),
         ("KAIWA_STORE", "postgres", "use one of sqlite, memory"),
         ("KAIWA_LOG_LEVEL", "loud", "use one of trace"),
-        ("KAIWA_MODEL", "gpt", "knows only"),
+        ("KAIWA_MODEL", "gpt", "use rules, openai:<model>"),
+        ("KAIWA_MODEL", "openai:", "use rules, openai:<model>"),
+        ("KAIWA_OPENAI_BASE_URL", "localhost:11434", "not an http(s) URL"),
     ])
     func unusableValueStopsStartUpNamingTheVariable(variable: String, value: String, expected: String) async throws {
         let error = await #expect(throws: ConfigurationError.self) {

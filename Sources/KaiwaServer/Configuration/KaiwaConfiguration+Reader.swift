@@ -1,4 +1,5 @@
 import Configuration
+import KaiwaModels
 import Foundation
 import Logging
 import SystemPackage
@@ -53,6 +54,13 @@ extension KaiwaConfiguration {
         store = try values.choice("store", default: store)
         sqlitePath = try values.string("sqlite.path", default: sqlitePath)
         model = try values.string("model", default: model)
+        openAIBaseURL = try values.string("openai.base.url", default: openAIBaseURL)
+        openAIAPIKey = try values.optionalString("openai.api.key")
+        modelConnectTimeoutSeconds = try values.int("model.connect.timeout", default: modelConnectTimeoutSeconds, in: 1...600)
+        modelFirstTokenTimeoutSeconds = try values.int("model.first.token.timeout", default: modelFirstTokenTimeoutSeconds, in: 1...3600)
+        modelIdleTimeoutSeconds = try values.int("model.idle.timeout", default: modelIdleTimeoutSeconds, in: 1...3600)
+        modelMaxAttempts = try values.int("model.max.attempts", default: modelMaxAttempts, in: 1...10)
+        bedrockStreaming = try values.bool("bedrock.stream", default: bedrockStreaming)
         rulesPath = try values.optionalString("rules.path")
         sessionIdleTimeoutSeconds = try values.int("session.idle.timeout", default: sessionIdleTimeoutSeconds, in: 0...Int(Int32.max))
         sessionRetentionSeconds = try values.int("session.retention", default: sessionRetentionSeconds, in: 1...Int(Int32.max))
@@ -75,8 +83,31 @@ extension KaiwaConfiguration {
             throw ConfigurationError(key: "log.level", problem: "is \"\(logLevel)\"; use one of trace, debug, info, notice, warning, error, critical.")
         }
         webRoot = try values.optionalString("web.root")
-        guard model == "rules" else {
-            throw ConfigurationError(key: "model", problem: "is \"\(model)\"; this version knows only \"rules\".")
+        _ = try modelChoice
+        guard URL(string: openAIBaseURL)?.scheme?.hasPrefix("http") == true else {
+            throw ConfigurationError(key: "openai.base.url", problem: "is \"\(openAIBaseURL)\", not an http(s) URL.")
+        }
+    }
+}
+
+/// Which model family `model` names.
+public enum ModelChoice: Sendable, Equatable {
+    case rules
+    case openAI(model: String)
+    case bedrock(modelID: String)
+}
+
+extension KaiwaConfiguration {
+    /// The model `model` names, or an error saying how to write it.
+    public var modelChoice: ModelChoice {
+        get throws {
+            if model == "rules" { return .rules }
+            if model == "bedrock" { return .bedrock(modelID: BedrockProvider.defaultModelID) }
+            if model.hasPrefix("openai:"), model.count > 7 { return .openAI(model: String(model.dropFirst(7))) }
+            if model.hasPrefix("bedrock:"), model.count > 8 { return .bedrock(modelID: String(model.dropFirst(8))) }
+            throw ConfigurationError(
+                key: "model", problem: "is \"\(model)\"; use rules, openai:<model> (e.g. openai:llama3.2) or bedrock:<model id>."
+            )
         }
     }
 }

@@ -1,4 +1,5 @@
 import KaiwaAgent
+import KaiwaModels
 
 /// Every setting of a Kaiwa server, with defaults that work on a laptop.
 ///
@@ -15,8 +16,23 @@ public struct KaiwaConfiguration: Sendable {
     public var store = StoreKind.sqlite
     /// `sqlite.path`: the SQLite database file.
     public var sqlitePath = "./kaiwa.sqlite"
-    /// `model`: `rules`, the offline keyword bot.
+    /// `model`: `rules` (the offline keyword bot), `openai:<model>` (any OpenAI-compatible
+    /// server) or `bedrock:<modelId>` (Amazon Bedrock; `bedrock` alone is seed 001's Nova Micro).
     public var model = "rules"
+    /// `openai.base.url`: the OpenAI-compatible API root (Ollama: `http://localhost:11434/v1`).
+    public var openAIBaseURL = "https://api.openai.com/v1"
+    /// `openai.api.key`: the bearer key for that server, if it needs one. Never logged.
+    public var openAIAPIKey: String?
+    /// `model.connect.timeout`: seconds to open a connection to the model server.
+    public var modelConnectTimeoutSeconds = 5
+    /// `model.first.token.timeout`: seconds from the request to the first piece of the answer.
+    public var modelFirstTokenTimeoutSeconds = 60
+    /// `model.idle.timeout`: seconds the answer may stall between two pieces.
+    public var modelIdleTimeoutSeconds = 30
+    /// `model.max.attempts`: tries per model call (retries on throttling and 5xx, never after the answer began).
+    public var modelMaxAttempts = 3
+    /// `bedrock.stream`: `true` for ConverseStream, `false` for Converse.
+    public var bedrockStreaming = true
     /// `rules.path`: a JSON rules file for the `rules` model; the bundled seed-000 rules when unset.
     public var rulesPath: String?
     /// `session.idle.timeout`: seconds a session may be idle and still take messages; 0 disables.
@@ -64,6 +80,16 @@ public struct KaiwaConfiguration: Sendable {
     }
 
     public init() {}
+
+    /// The model server settings these options make.
+    public var upstreamSettings: UpstreamSettings {
+        UpstreamSettings(
+            connectTimeout: .seconds(modelConnectTimeoutSeconds),
+            firstTokenTimeout: .seconds(modelFirstTokenTimeoutSeconds),
+            idleTimeout: .seconds(modelIdleTimeoutSeconds),
+            maxAttempts: modelMaxAttempts
+        )
+    }
 
     /// The reply settings these options make.
     public var replySettings: ReplySettings {

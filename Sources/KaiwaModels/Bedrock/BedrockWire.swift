@@ -1,0 +1,143 @@
+import Foundation
+import KaiwaCore
+
+/// The JSON of Bedrock Runtime's Converse and ConverseStream, as far as Kaiwa uses it.
+enum BedrockWire {
+    static func body(for request: ModelRequest) -> JSONValue {
+        var body: [String: JSONValue] = ["messages": .array(request.messages.map(encode))]
+        if let system = request.system { body["system"] = .array([.object(["text": .string(system)])]) }
+        var inference: [String: JSONValue] = [:]
+        if let maxTokens = request.maxTokens { inference["maxTokens"] = .number(Double(maxTokens)) }
+        if let temperature = request.temperature { inference["temperature"] = .number(temperature) }
+        if !request.stopSequences.isEmpty { inference["stopSequences"] = .array(request.stopSequences.map(JSONValue.string)) }
+        if !inference.isEmpty { body["inferenceConfig"] = .object(inference) }
+        if !request.tools.isEmpty {
+            body["toolConfig"] = .object([
+                "tools": .array(
+                    request.tools.map { tool in
+                        .object([
+                            "toolSpec": .object([
+                                "name": .string(tool.name), "description": .string(tool.description),
+                                "inputSchema": .object(["json": tool.inputSchema]),
+                            ])
+                        ])
+                    }
+                )
+            ])
+        }
+        return .object(body)
+    }
+
+    static func encode(_ message: ChatMessage) -> JSONValue {
+        let content: [JSONValue] = message.content.map { block in
+            switch block {
+            case .text(let text):
+                .object(["text": .string(text)])
+            case .toolUse(let id, let name, let input):
+                .object(["toolUse": .object(["toolUseId": .string(id), "name": .string(name), "input": input])])
+            case .toolResult(let id, let isError, let text):
+                .object([
+                    "toolResult": .object([
+                        "toolUseId": .string(id), "content": .array([.object(["text": .string(text)])]),
+                        "status": .string(isError ? "error" : "success"),
+                    ])
+                ])
+            }
+        }
+        return .object(["role": .string(message.role.rawValue), "content": .array(content)])
+    }
+
+    static func stopReason(_ raw: String) -> StopReason {
+        switch raw {
+        case "tool_use": .toolUse
+        case "max_tokens": .maxTokens
+        case "stop_sequence": .stopSequence
+        default: .endTurn
+        }
+    }
+
+    /// The payloads of ConverseStream's events.
+    struct StreamPayload: Decodable {
+        struct Start: Decodable {
+            struct ToolUse: Decodable {
+                var toolUseId: String
+                var name: String
+            }
+            var toolUse: ToolUse?
+        }
+        struct Delta: Decodable {
+            struct ToolUse: Decodable { var input: String? }
+            var text: String?
+            var toolUse: ToolUse?
+        }
+        struct Usage: Decodable {
+            var inputTokens: Int
+            var outputTokens: Int
+        }
+        var contentBlockIndex: Int?
+        var start: Start?
+        var delta: Delta?
+        var stopReason: String?
+        var usage: Usage?
+        var message: String?
+        var Message: String?
+    }
+
+    /// Converse's whole answer.
+    struct ConverseAnswer: Decodable {
+        struct Output: Decodable {
+            struct Message: Decodable {
+                struct Block: Decodable {
+                    struct ToolUse: Decodable {
+                        var toolUseId: String
+                        var name: String
+                        var input: JSONValue
+                    }
+                    var text: String?
+                    var toolUse: ToolUse?
+                }
+                var content: [Block]
+            }
+            var message: Message
+        }
+        var output: Output
+        var stopReason: String?
+        var usage: StreamPayload.Usage?
+    }
+}
+
+/// Turns ConverseStream's events into Kaiwa's model events, keeping track of which content
+/// block is a tool call.
+struct BedrockStreamTranslator {
+    private var toolBlocks: [Int: String] = [:]
+    private(set) var stopped = false
+
+    mutating func translate(eventType: String, payload: BedrockWire.StreamPayload) -> [ModelStreamEvent] {
+        let index = payload.contentBlockIndex ?? 0
+        switch eventType {
+        case "contentBlockStart":
+            guard let toolUse = payload.start?.toolUse else { return [] }
+            toolBlocks[index] = toolUse.toolUseId
+            return [.toolUseStart(id: toolUse.toolUseId, name: toolUse.name)]
+        case "contentBlockDelta":
+            if let text = payload.delta?.text, !text.isEmpty { return [.textDelta(text)] }
+            if let fragment = payload.delta?.toolUse?.input, let id = toolBlocks[index] {
+                return [.toolUseInputDelta(id: id, fragment: fragment)]
+            }
+            return []
+        case "contentBlockStop":
+            guard let id = toolBlocks.removeValue(forKey: index) else { return [] }
+            return [.toolUseEnd(id: id)]
+        case "messageStop":
+            stopped = true
+            let closing = toolBlocks.values.sorted().map { ModelStreamEvent.toolUseEnd(id: $0) }
+            toolBlocks.removeAll()
+            return closing + [.stop(BedrockWire.stopReason(payload.stopReason ?? "end_turn"))]
+        case "metadata":
+            guard let usage = payload.usage else { return [] }
+            return [.usage(TokenUsage(inputTokens: usage.inputTokens, outputTokens: usage.outputTokens))]
+        default:
+            return []
+        }
+    }
+}
