@@ -38,3 +38,12 @@ func collectEvents(_ stream: AsyncThrowingStream<ModelStreamEvent, any Error>) a
     for try await event in stream { events.append(event) }
     return events
 }
+
+/// A value shared between a fake server and a test.
+final class Shared<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    init(_ initial: Value) { value = Mutex(initial) }
+    func get() -> Value { value.withLock { $0 } }
+    func set(_ new: Value) { value.withLock { $0 = new } }
+    func update(_ change: (inout Value) -> Void) { value.withLock { change(&$0) } }
+}
