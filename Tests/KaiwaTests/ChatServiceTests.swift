@@ -66,14 +66,24 @@ struct ChatServiceTests {
         #expect(last.system == AgentProfile.assistant.systemPrompt)
     }
 
-    @Test func failingModelEndsWithAnErrorEventAndTheFailureIsStored() async throws {
+    @Test func modelFailingMidReplyEndsWithAnErrorEventAndKeepsThePartialText() async throws {
         let chat = service(model: ScriptedModel([.event(.textDelta("par")), .fail(UpstreamBroke())]))
         let turn = try await chat.begin(ChatRequest(message: "hi"))
         let (events, outcome) = await collect(chat, turn)
         #expect(events.last?.event == .error(code: "service_unavailable", message: outcome.error?.message ?? ""))
         let stored = try await chat.store.messages(in: turn.session.id)
-        #expect(stored.last?.status == .error)
+        #expect(stored.last?.status == .partial)
         #expect(stored.last?.content.plainText == "par")
+    }
+
+    @Test func modelFailingBeforeAnyTextIsStoredAsAnError() async throws {
+        let chat = service(model: ScriptedModel([.fail(ModelError(.throttled, "429"))]))
+        let turn = try await chat.begin(ChatRequest(message: "hi"))
+        let (events, _) = await collect(chat, turn)
+        #expect(events.last?.event.type == "error")
+        let stored = try await chat.store.messages(in: turn.session.id)
+        #expect(stored.last?.status == .error)
+        #expect(stored.last?.content.isEmpty == true)
     }
 
     @Test func cancelledReplyIsStoredAsPartial() async throws {
