@@ -122,6 +122,13 @@ let package = Package(
             path: "bench/PacedServer",
             swiftSettings: swiftSettings
         ),
+        /// A fake OpenAI-compatible upstream that answers at once, for `bench/upstream.sh`.
+        .executableTarget(
+            name: "kaiwa-fake-openai",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            path: "bench/FakeOpenAI",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KaiwaTests",
             dependencies: [
@@ -139,6 +146,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
     ]
