@@ -44,6 +44,22 @@ public enum JSONText {
     }
 }
 
+extension JSONText {
+    /// Content blocks as JSON text: the same as their `Codable` form.
+    public static func encode(_ blocks: [ContentBlock]) -> String {
+        "[" + blocks.map { block in
+            switch block {
+            case .text(let text):
+                "{\"type\":\"text\",\"text\":" + quoted(text) + "}"
+            case .toolUse(let id, let name, let input):
+                "{\"type\":\"tool_use\",\"id\":" + quoted(id) + ",\"name\":" + quoted(name) + ",\"input\":" + encode(input) + "}"
+            case .toolResult(let id, let isError, let content):
+                "{\"type\":\"tool_result\",\"tool_use_id\":" + quoted(id) + ",\"is_error\":\(isError),\"content\":" + quoted(content) + "}"
+            }
+        }.joined(separator: ",") + "]"
+    }
+}
+
 extension SequencedChatEvent {
     /// The event as one line of JSON, `{"type": …, "seq": …, …}`: the same object as its
     /// `Encodable` form, written without `JSONEncoder`.

@@ -33,16 +33,15 @@ extension SQLiteChatStore {
     }
 
     public func appendReplyEvents(_ batches: [ReplyEventBatch]) async throws {
-        let rows = try Self.encode(batches)
+        let rows = Self.encode(batches)
         guard !rows.isEmpty else { return }
         try await writer.write { db in try Self.insert(rows, db) }
     }
 
     /// Reply event batches with their events as JSON, ready to insert.
-    static func encode(_ batches: [ReplyEventBatch]) throws -> [(ReplyEventBatch, String)] {
-        let encoder = JSONEncoder()
-        return try batches.filter { !$0.events.isEmpty }.map { batch in
-            (batch, String(decoding: try encoder.encode(batch.events), as: UTF8.self))
+    static func encode(_ batches: [ReplyEventBatch]) -> [(ReplyEventBatch, String)] {
+        batches.filter { !$0.events.isEmpty }.map { batch in
+            (batch, "[" + batch.events.map(\.jsonText).joined(separator: ",") + "]")
         }
     }
 

@@ -32,13 +32,14 @@ public final class SQLiteChatStore: ChatStore {
     }
 
     public func openSession(_ session: SessionRecord, appending messages: [NewMessage]) async throws -> (session: SessionRecord, messages: [MessageRecord]) {
-        let encoded = try messages.map { ($0, try Self.encode($0.content)) }
+        let encoded = messages.map { ($0, Self.encode($0.content)) }
         return try await writer.write { db in
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO sessions (id, agent, title, owner, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     session.id.rawValue, session.agent, session.title, session.owner,
                     session.createdAt.millis, session.updatedAt.millis,
@@ -85,8 +86,8 @@ public final class SQLiteChatStore: ChatStore {
     }
 
     public func appendMessage(_ message: NewMessage, to id: SessionID, replyEvents: [ReplyEventBatch]) async throws -> MessageRecord {
-        let content = try Self.encode(message.content)
-        let events = try Self.encode(replyEvents)
+        let content = Self.encode(message.content)
+        let events = Self.encode(replyEvents)
         return try await writer.write { db in
             guard try Self.sessionExists(db, id: id) else { throw KaiwaError.sessionNotFound(id) }
             try Self.insert(events, db)
@@ -122,17 +123,17 @@ public final class SQLiteChatStore: ChatStore {
         )
     }
 
-    static func encode(_ content: [ContentBlock]) throws -> String {
-        String(decoding: try JSONEncoder().encode(content), as: UTF8.self)
+    static func encode(_ content: [ContentBlock]) -> String {
+        JSONText.encode(content)
     }
 
     private static func sessionExists(_ db: Database, id: SessionID) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?)", arguments: [id.rawValue]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?)"), arguments: [id.rawValue]) ?? false
     }
 
     public func messages(in id: SessionID) async throws -> [MessageRecord] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM messages WHERE session_id = ? ORDER BY seq", arguments: [id.rawValue])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM messages WHERE session_id = ? ORDER BY seq"), arguments: [id.rawValue])
                 .map(Self.messageRecord)
         }
     }
@@ -154,7 +155,7 @@ public final class SQLiteChatStore: ChatStore {
     // MARK: Rows
 
     private static func fetchSession(_ db: Database, id: SessionID) throws -> SessionRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [id.rawValue]).map(sessionRecord)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM sessions WHERE id = ?"), arguments: [id.rawValue]).map(sessionRecord)
     }
 
     private static func sessionRecord(_ row: Row) throws -> SessionRecord {

@@ -23,3 +23,14 @@ struct EventJSONTests {
         #expect(try JSONDecoder().decode(SequencedChatEvent.self, from: Data(sequenced.jsonText.utf8)) == sequenced)
     }
 }
+
+extension EventJSONTests {
+    @Test func contentBlocksWrittenByHandDecodeBackToThemselves() throws {
+        let blocks: [ContentBlock] = [
+            .text(Self.tricky), .toolUse(id: "t\"1", name: "search", input: .object(["q": .array([.string(Self.tricky), .number(-2.25)])])),
+            .toolResult(toolUseID: "t1", isError: true, content: Self.tricky),
+        ]
+        let text = JSONText.encode(blocks)
+        #expect(try JSONDecoder().decode([ContentBlock].self, from: Data(text.utf8)) == blocks)
+    }
+}
