@@ -83,3 +83,23 @@ struct RealModelRouteTests {
         }
     }
 }
+
+extension RealModelRouteTests {
+    @Test func bedrockBehindChatAnswersAndStoresItsModelAndUsage() async throws {
+        let store = InMemoryChatStore()
+        try await BedrockProviderTests.withFakeBedrock(answer: { _ in FakeBedrock.stream(BedrockProviderTests.textFrames) }) { base in
+            var harness = AppHarness(store: store)
+            harness.model = BedrockProviderTests.provider(base)
+            try await harness.run { client in
+                let response = try await client.post("/chat", json: #"{"message":"hi","session_id":"nova"}"#)
+                #expect(response.status == .ok)
+                #expect(response.json["response"] as? String == "こんにちは")
+                #expect(response.json["model"] as? String == "bedrock:apac.amazon.nova-micro-v1:0")
+                #expect((response.json["usage"] as? [String: Any])?["output_tokens"] as? Int == 4)
+            }
+            let reply = try await store.messages(in: SessionID(trusted: "nova"))[1]
+            #expect(reply.model == "bedrock:apac.amazon.nova-micro-v1:0")
+            #expect(reply.usage == TokenUsage(inputTokens: 9, outputTokens: 4))
+        }
+    }
+}
