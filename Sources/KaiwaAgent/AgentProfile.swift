@@ -4,14 +4,24 @@ public struct AgentProfile: Sendable, Hashable {
     public var name: String
     /// The name shown to people.
     public var displayName: String
+    /// The system prompt; `{today}` is replaced with today's date in Japan when a reply starts.
     public var systemPrompt: String
     public var suggestedPrompts: [String]
+    /// The model this agent uses (`openai:…`, `bedrock:…`, `rules`); the server's default when `nil`.
+    public var model: String?
+    /// Names of the tools the agent may use.
+    public var tools: [String]
 
-    public init(name: String, displayName: String, systemPrompt: String, suggestedPrompts: [String] = []) {
+    public init(
+        name: String, displayName: String, systemPrompt: String, suggestedPrompts: [String] = [], model: String? = nil,
+        tools: [String] = []
+    ) {
         self.name = name
         self.displayName = displayName
         self.systemPrompt = systemPrompt
         self.suggestedPrompts = suggestedPrompts
+        self.model = model
+        self.tools = tools
     }
 
     /// Plain chat, no tools.
@@ -20,6 +30,22 @@ public struct AgentProfile: Sendable, Hashable {
         displayName: "Assistant",
         systemPrompt: "You are Kaiwa, a helpful assistant. Answer in the language the user writes in.",
         suggestedPrompts: ["こんにちは", "今日の天気は？"]
+    )
+}
+
+extension AgentProfile {
+    /// Seed 001's Confee: recommends tech conferences and study sessions from connpass.
+    public static let confee = AgentProfile(
+        name: "confee",
+        displayName: "Confee",
+        systemPrompt: """
+            あなたは「Confee」です。技術カンファレンスや勉強会を探して薦めるアシスタントです。今日は{today}です。
+            イベントを探すときは必ず search_connpass ツールを使い、検索結果にあるイベントだけを紹介してください。
+            回答は日本語の Markdown で書き、各イベントはタイトルを connpass の URL へのリンクにして、日時・場所・参加状況を添えてください。
+            開催日が今日より前のイベントは薦めないでください。ツールがエラーを返したら、その内容をユーザーに伝え、時間をおいて再度試すよう案内してください。
+            """,
+        suggestedPrompts: ["TypeScriptのカンファレンスある？", "面白そうなイベント教えて", "今月東京で開催されるAIの勉強会は？", "初心者向けのSwiftイベントを探して"],
+        tools: ["search_connpass"]
     )
 }
 
@@ -34,7 +60,7 @@ public struct AgentCatalog: Sendable {
         self.defaultName = defaultName
     }
 
-    public static let standard = AgentCatalog(profiles: [.assistant], defaultName: AgentProfile.assistant.name)
+    public static let standard = AgentCatalog(profiles: [.assistant, .confee], defaultName: AgentProfile.assistant.name)
 
     public func profile(named name: String) -> AgentProfile? {
         profiles.first { $0.name == name }

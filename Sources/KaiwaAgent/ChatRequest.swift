@@ -35,16 +35,28 @@ public struct ChatSettings: Sendable, Hashable {
     public var historyLimit: Int
     /// How many characters of the first message become the session's title.
     public var titleLength: Int
+    /// Roughly how many tokens of history the model sees (about four characters a token).
+    public var contextBudgetTokens: Int
+    /// Most model calls in one reply; a model still asking for tools then is stopped.
+    public var maxCycles: Int
+    /// Longest a tool may run.
+    public var toolTimeout: Duration
 
     public init(
         idleTimeout: Duration? = .seconds(30 * 60),
         maxMessageBytes: Int = 32 * 1024,
         historyLimit: Int = 50,
-        titleLength: Int = 60
+        titleLength: Int = 60,
+        contextBudgetTokens: Int = 16_000,
+        maxCycles: Int = 8,
+        toolTimeout: Duration = .seconds(30)
     ) {
         self.idleTimeout = idleTimeout
         self.maxMessageBytes = maxMessageBytes
         self.historyLimit = historyLimit
         self.titleLength = titleLength
+        self.contextBudgetTokens = contextBudgetTokens
+        self.maxCycles = max(1, maxCycles)
+        self.toolTimeout = toolTimeout
     }
 }

@@ -8,7 +8,12 @@ import Logging
 /// WebSocket, AgentCore) goes through here; none has chat logic of its own.
 public struct ChatService: Sendable {
     public let store: any ChatStore
+    /// The model of agents that do not name one.
     public let model: any ModelProvider
+    /// Models named by agent profiles, by name (`openai:…`, `bedrock:…`).
+    public let models: [String: any ModelProvider]
+    /// Every tool the server offers, by name; each agent uses those its profile lists.
+    public let tools: [String: any Tool]
     public let agents: AgentCatalog
     public let settings: ChatSettings
     public let clock: any WallClock
@@ -18,6 +23,8 @@ public struct ChatService: Sendable {
     public init(
         store: any ChatStore,
         model: any ModelProvider,
+        models: [String: any ModelProvider] = [:],
+        tools: [String: any Tool] = [:],
         agents: AgentCatalog = .standard,
         settings: ChatSettings = .init(),
         clock: any WallClock = SystemWallClock(),
@@ -26,6 +33,8 @@ public struct ChatService: Sendable {
     ) {
         self.store = store
         self.model = model
+        self.models = models
+        self.tools = tools
         self.agents = agents
         self.settings = settings
         self.clock = clock
@@ -113,31 +122,15 @@ public struct ChatService: Sendable {
         }
         await send(.session(id: turn.session.id.rawValue))
 
-        var reply = ReplyAssembler()
-        var usage: TokenUsage?
+        let model = self.model(for: turn.profile)
+        let loop = AgentLoop(
+            model: model, tools: tools(for: turn.profile), maxCycles: settings.maxCycles, toolTimeout: settings.toolTimeout,
+            logger: logger
+        )
+        var transcript = AgentTranscript()
         var failure: KaiwaError?
         do {
-            let request = try await modelRequest(for: turn)
-            for try await event in model.stream(request) {
-                switch event {
-                case .textDelta(let delta):
-                    reply.append(text: delta)
-                    await send(.delta(text: delta))
-                case .toolUseStart(let id, let name):
-                    reply.startToolUse(id: id, name: name)
-                case .toolUseInputDelta(let id, let fragment):
-                    reply.appendToolInput(id: id, fragment: fragment)
-                case .toolUseEnd(let id):
-                    if let call = try reply.endToolUse(id: id) {
-                        await send(.toolCall(id: call.id, name: call.name, input: call.input))
-                    }
-                case .usage(let reported):
-                    usage = reported
-                    await send(.usage(reported))
-                case .stop:
-                    break
-                }
-            }
+            try await loop.run(try await modelRequest(for: turn), into: &transcript) { event in await send(event) }
             try Task.checkCancellation()
         } catch is CancellationError {
             // Stopped: what was written so far is kept as a partial reply.
@@ -145,7 +138,7 @@ public struct ChatService: Sendable {
             failure = Self.clientFacing(error, logger: logger)
         }
 
-        let text = reply.text
+        let text = transcript.text
         let stopped = failure == nil && Task.isCancelled
         let status: MessageStatus =
             switch (failure, stopped) {
@@ -153,20 +146,27 @@ public struct ChatService: Sendable {
             case (nil, true): .partial
             case (nil, false): .complete
             }
-        let message = NewMessage(
-            role: .assistant, content: reply.blocks, model: model.modelID,
-            status: status, usage: usage, createdAt: clock.now()
-        )
+        if transcript.messages.last?.role != .assistant {
+            transcript.messages.append(ChatMessage(role: .assistant, content: []))
+        }
+        let now = clock.now()
+        let messages = transcript.messages.enumerated().map { index, message in
+            let isLast = index == transcript.messages.count - 1
+            return NewMessage(
+                role: message.role, content: message.content, model: message.role == .assistant ? model.modelID : nil,
+                status: isLast ? status : .complete, usage: isLast ? transcript.usage : nil, createdAt: now
+            )
+        }
         let final = SequencedChatEvent(
             sequence: sequence + 1,
             event: failure.map { .error(code: $0.code.rawValue, message: $0.message) }
-                ?? .done(messageID: message.id, response: text, stopped: stopped)
+                ?? .done(messageID: messages[messages.count - 1].id, response: text, stopped: stopped)
         )
         let events = replyEvents(final)
         let stored: MessageRecord?
         do {
             stored = try await withoutCancellation { [store] in
-                try await store.appendMessage(message, to: turn.session.id, replyEvents: events)
+                try await store.appendMessages(messages, to: turn.session.id, replyEvents: events).last
             }
         } catch {
             logger.error("Could not store a reply", metadata: ["session": "\(turn.session.id)", "error": "\(error)"])
@@ -180,11 +180,28 @@ public struct ChatService: Sendable {
     }
 
     private func modelRequest(for turn: ChatTurn) async throws -> ModelRequest {
-        let history = try await store.messages(in: turn.session.id)
-            .filter { !($0.status == .error && $0.content.isEmpty) && !$0.content.isEmpty }
-            .suffix(settings.historyLimit)
-            .drop { $0.role != .user }
-        return ModelRequest(system: turn.profile.systemPrompt, messages: history.map(\.chatMessage))
+        let history = try await store.messages(in: turn.session.id).filter { !$0.content.isEmpty }.map(\.chatMessage)
+        let window = ContextWindow.select(history, budgetTokens: settings.contextBudgetTokens, maxMessages: settings.historyLimit)
+        return ModelRequest(system: systemPrompt(of: turn.profile), messages: window)
+    }
+
+    /// The profile's system prompt with `{today}` filled in (Japan's date, as Confee's users live there).
+    func systemPrompt(of profile: AgentProfile) -> String {
+        guard profile.systemPrompt.contains("{today}") else { return profile.systemPrompt }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Tokyo")!
+        let parts = calendar.dateComponents([.year, .month, .day, .weekday], from: clock.now())
+        let weekday = ["日", "月", "火", "水", "木", "金", "土"][(parts.weekday ?? 1) - 1]
+        let today = "\(parts.year ?? 0)年\(parts.month ?? 0)月\(parts.day ?? 0)日（\(weekday)）"
+        return profile.systemPrompt.replacingOccurrences(of: "{today}", with: today)
+    }
+
+    func model(for profile: AgentProfile) -> any ModelProvider {
+        profile.model.flatMap { models[$0] } ?? model
+    }
+
+    func tools(for profile: AgentProfile) -> [String: any Tool] {
+        tools.filter { profile.tools.contains($0.key) }
     }
 
     static func title(from message: String, length: Int) -> String {

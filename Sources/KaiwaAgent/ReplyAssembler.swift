@@ -7,6 +7,14 @@ struct ReplyAssembler {
     private(set) var blocks: [ContentBlock] = []
     private var openToolUses: [String: (name: String, input: String)] = [:]
 
+    /// The finished tool calls, in order.
+    var toolCalls: [(id: String, name: String, input: JSONValue)] {
+        blocks.compactMap { block in
+            if case .toolUse(let id, let name, let input) = block { return (id, name, input) }
+            return nil
+        }
+    }
+
     /// All the reply's text.
     var text: String { blocks.plainText }
 

@@ -26,11 +26,11 @@ public protocol ChatStore: TransientStore {
     /// Deletes a session and its messages; `false` when there was no such session.
     func deleteSession(_ id: SessionID) async throws -> Bool
 
-    /// Appends a message after the session's last one and moves the session's `updatedAt`
-    /// to the message's time; stores `replyEvents` in the same write. Concurrent appends to
+    /// Appends messages after the session's last one and moves the session's `updatedAt`
+    /// to the last message's time; stores `replyEvents` in the same write. Concurrent appends to
     /// one session get distinct, increasing positions. Throws `KaiwaError.notFound` when the
     /// session does not exist.
-    func appendMessage(_ message: NewMessage, to session: SessionID, replyEvents: [ReplyEventBatch]) async throws -> MessageRecord
+    func appendMessages(_ messages: [NewMessage], to session: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord]
 
     /// The session's messages in order.
     func messages(in session: SessionID) async throws -> [MessageRecord]
@@ -46,7 +46,7 @@ extension ChatStore {
     }
 
     public func appendMessage(_ message: NewMessage, to session: SessionID) async throws -> MessageRecord {
-        try await appendMessage(message, to: session, replyEvents: [])
+        try await appendMessages([message], to: session, replyEvents: [])[0]
     }
 }
 

@@ -18,7 +18,7 @@ public actor InMemoryChatStore: ChatStore {
         if sessions[session.id] == nil { sessions[session.id] = session }
         var stored: [MessageRecord] = []
         for message in messages {
-            stored.append(try await appendMessage(message, to: session.id, replyEvents: []))
+            stored += try await appendMessages([message], to: session.id, replyEvents: [])
         }
         return (sessions[session.id]!, stored)
     }
@@ -43,9 +43,14 @@ public actor InMemoryChatStore: ChatStore {
         return sessions.removeValue(forKey: id) != nil
     }
 
-    public func appendMessage(_ message: NewMessage, to id: SessionID, replyEvents: [ReplyEventBatch]) async throws -> MessageRecord {
-        guard var session = sessions[id] else { throw KaiwaError.sessionNotFound(id) }
+    public func appendMessages(_ messages: [NewMessage], to id: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {
+        guard sessions[id] != nil else { throw KaiwaError.sessionNotFound(id) }
         try await appendReplyEvents(replyEvents)
+        return messages.map { append($0, to: id) }
+    }
+
+    private func append(_ message: NewMessage, to id: SessionID) -> MessageRecord {
+        var session = sessions[id]!
         let existing = messagesBySession[id, default: []]
         let record = MessageRecord(
             id: message.id,

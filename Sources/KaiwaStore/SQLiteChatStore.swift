@@ -85,13 +85,13 @@ public final class SQLiteChatStore: ChatStore {
         }
     }
 
-    public func appendMessage(_ message: NewMessage, to id: SessionID, replyEvents: [ReplyEventBatch]) async throws -> MessageRecord {
-        let content = Self.encode(message.content)
+    public func appendMessages(_ messages: [NewMessage], to id: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {
+        let encoded = messages.map { ($0, Self.encode($0.content)) }
         let events = Self.encode(replyEvents)
         return try await writer.write { db in
             guard try Self.sessionExists(db, id: id) else { throw KaiwaError.sessionNotFound(id) }
             try Self.insert(events, db)
-            return try Self.insert(message, content: content, into: id, db)
+            return try encoded.map { message, content in try Self.insert(message, content: content, into: id, db) }
         }
     }
 

@@ -18,14 +18,22 @@ struct RealModelRouteTests {
 
     @Test func toolCallsAndTextStreamThroughSSEAndAreStoredWithUsageAndModel() async throws {
         let store = InMemoryChatStore()
+        let calls = CallCounter()
         try await withFakeUpstream({ router in
             router.post("/chat/completions") { _, _ in
-                OpenAIProviderTests.sse([
-                    OpenAIProviderTests.delta("Looking"),
-                    #"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"search","arguments":"{\"q\":"}}]}}]}"#,
-                    #"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Swift\"}"}}]}}]}"#,
-                    #"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
-                    #"{"choices":[],"usage":{"prompt_tokens":20,"completion_tokens":9}}"#,
+                if calls.next() == 1 {
+                    return OpenAIProviderTests.sse([
+                        OpenAIProviderTests.delta("Looking"),
+                        #"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"search","arguments":"{\"q\":"}}]}}]}"#,
+                        #"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Swift\"}"}}]}}]}"#,
+                        #"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+                        #"{"choices":[],"usage":{"prompt_tokens":20,"completion_tokens":9}}"#,
+                    ])
+                }
+                return OpenAIProviderTests.sse([
+                    OpenAIProviderTests.delta(" - no such tool."),
+                    #"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+                    #"{"choices":[],"usage":{"prompt_tokens":30,"completion_tokens":5}}"#,
                 ])
             }
         }) { base in
@@ -35,14 +43,18 @@ struct RealModelRouteTests {
                     events.append($0)
                     return true
                 }
-                #expect(events.list.map(\.event) == ["session", "delta", "tool_call", "usage", "done"])
+                #expect(events.list.map(\.event) == ["session", "delta", "tool_call", "usage", "tool_result", "delta", "usage", "done"])
                 let call = try #require(events.list.first { $0.event == "tool_call" }?.data)
                 #expect(call["name"] as? String == "search")
                 #expect((call["input"] as? [String: Any])?["q"] as? String == "Swift")
-                let reply = try await store.messages(in: SessionID(trusted: "real-model"))[1]
-                #expect(reply.model == "openai:test-model")
-                #expect(reply.usage == TokenUsage(inputTokens: 20, outputTokens: 9))
-                #expect(reply.content == [.text("Looking"), .toolUse(id: "call_1", name: "search", input: .object(["q": .string("Swift")]))])
+                #expect(events.list.first { $0.event == "tool_result" }?.data["ok"] as? Bool == false)
+                #expect(events.list.last?.data["response"] as? String == "Looking - no such tool.")
+                let stored = try await store.messages(in: SessionID(trusted: "real-model"))
+                #expect(stored.map(\.role) == [.user, .assistant, .user, .assistant])
+                #expect(stored[1].content == [.text("Looking"), .toolUse(id: "call_1", name: "search", input: .object(["q": .string("Swift")]))])
+                #expect(stored[2].content.first?.isToolResultBlock == true)
+                #expect(stored[3].model == "openai:test-model")
+                #expect(stored[3].usage == TokenUsage(inputTokens: 50, outputTokens: 14))
             }
         }
     }
@@ -60,7 +72,7 @@ struct RealModelRouteTests {
                 }
                 #expect(events.list.last?.event == "error")
                 #expect(events.list.last?.data["error"] as? String == "service_unavailable")
-                let reply = try await store.messages(in: SessionID(trusted: "cut"))[1]
+                let reply = try #require(try await store.messages(in: SessionID(trusted: "cut")).last)
                 #expect(reply.status == .partial)
                 #expect(reply.content.plainText == "half an ans")
             }
@@ -101,5 +113,12 @@ extension RealModelRouteTests {
             #expect(reply.model == "bedrock:apac.amazon.nova-micro-v1:0")
             #expect(reply.usage == TokenUsage(inputTokens: 9, outputTokens: 4))
         }
+    }
+}
+
+extension ContentBlock {
+    var isToolResultBlock: Bool {
+        if case .toolResult = self { return true }
+        return false
     }
 }

@@ -13,7 +13,7 @@ struct FailingStore: ChatStore {
     func session(_ id: SessionID) async throws -> SessionRecord? { throw Unreachable() }
     func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] { throw Unreachable() }
     func deleteSession(_ id: SessionID) async throws -> Bool { throw Unreachable() }
-    func appendMessage(_ message: NewMessage, to session: SessionID, replyEvents: [ReplyEventBatch]) async throws -> MessageRecord {
+    func appendMessages(_ messages: [NewMessage], to session: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {
         throw Unreachable()
     }
     func messages(in session: SessionID) async throws -> [MessageRecord] { throw Unreachable() }
