@@ -70,6 +70,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// Tools agents can use: connpass search (and MCP servers' tools).
+        .target(
+            name: "KaiwaTools",
+            dependencies: [
+                "KaiwaCore",
+                "KaiwaAWS",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         /// Turns a user message into a stream of chat events: sessions, history, the model call.
         .target(
             name: "KaiwaAgent",
@@ -90,6 +102,7 @@ let package = Package(
                 "KaiwaModels",
                 "KaiwaAgent",
                 "KaiwaAWS",
+                "KaiwaTools",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -138,6 +151,7 @@ let package = Package(
                 "KaiwaAgent",
                 "KaiwaServer",
                 "KaiwaAWS",
+                "KaiwaTools",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),

@@ -7,6 +7,7 @@ import KaiwaAgent
 import KaiwaCore
 import KaiwaModels
 import KaiwaStore
+import KaiwaTools
 import Logging
 import ServiceLifecycle
 
@@ -14,20 +15,32 @@ import ServiceLifecycle
 /// model, a clock they move); the command line makes them from configuration.
 public struct AppDependencies: Sendable {
     public var store: any ChatStore
+    /// The model of agents that name none.
     public var model: any ModelProvider
+    /// Models agents name, by name.
+    public var models: [String: any ModelProvider]
+    /// Tools agents may use, by name.
+    public var tools: [String: any Tool]
+    public var agents: AgentCatalog
     public var clock: any WallClock
     /// Long-lived helpers (an HTTP client) that run, and shut down, with the server.
     public var services: [any Service]
 
-    public init(store: any ChatStore, model: any ModelProvider, clock: any WallClock = SystemWallClock(), services: [any Service] = []) {
+    public init(
+        store: any ChatStore, model: any ModelProvider, models: [String: any ModelProvider] = [:], tools: [String: any Tool] = [:],
+        agents: AgentCatalog = .standard, clock: any WallClock = SystemWallClock(), services: [any Service] = []
+    ) {
         self.store = store
         self.model = model
+        self.models = models
+        self.tools = tools
+        self.agents = agents
         self.clock = clock
         self.services = services
     }
 
-    /// The store and model the configuration names. Fails with a message naming the problem
-    /// (an unreadable rules file, an unopenable database, a model that cannot be set up).
+    /// The store, models, tools and agents the configuration names. Fails with a message
+    /// naming the problem (an unreadable rules or agents file, an unopenable database, …).
     public static func make(
         from configuration: KaiwaConfiguration,
         environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -38,31 +51,53 @@ public struct AppDependencies: Sendable {
             case .sqlite: try SQLiteChatStore(path: configuration.sqlitePath)
             case .memory: InMemoryChatStore()
             }
-        switch try configuration.modelChoice {
-        case .rules:
-            let book = try configuration.rulesPath.map { path throws(RuleBookError) in try RuleBook.load(path: path) } ?? .bundled
-            return AppDependencies(store: store, model: RulesModel(book: book))
-        case .openAI(let model):
-            let client = HTTPClientService.makeClient(connectTimeout: configuration.upstreamSettings.connectTimeout)
-            let provider = OpenAIProvider(
-                model: model, baseURL: configuration.openAIBaseURL, apiKey: configuration.openAIAPIKey, client: client,
-                settings: configuration.upstreamSettings, logger: logger
-            )
-            return AppDependencies(store: store, model: provider, services: [HTTPClientService(client: client)])
-        case .bedrock(let modelID):
-            let client = HTTPClientService.makeClient(connectTimeout: configuration.upstreamSettings.connectTimeout)
-            let region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "ap-northeast-1"
-            let authorization: BedrockProvider.Authorization =
-                environment["AWS_BEARER_TOKEN_BEDROCK"].flatMap { $0.isEmpty ? nil : .bearer($0) }
-                ?? .sigV4(AWSCredentialChain.standard(environment: environment, client: client))
-            let provider = BedrockProvider(
-                model: modelID, region: region,
-                endpoint: AWSEndpoint.url(service: "bedrock runtime", hostPrefix: "bedrock-runtime", region: region, environment: environment),
-                authorization: authorization, streaming: configuration.bedrockStreaming, client: client,
-                settings: configuration.upstreamSettings, logger: logger
-            )
-            return AppDependencies(store: store, model: provider, services: [HTTPClientService(client: client)])
+        let client = HTTPClientService.makeClient(connectTimeout: configuration.upstreamSettings.connectTimeout)
+        let region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "ap-northeast-1"
+        let credentials = AWSCredentialChain.standard(environment: environment, client: client)
+
+        func provider(for choice: ModelChoice) throws -> any ModelProvider {
+            switch choice {
+            case .rules:
+                let book = try configuration.rulesPath.map { path throws(RuleBookError) in try RuleBook.load(path: path) } ?? .bundled
+                return RulesModel(book: book)
+            case .openAI(let model):
+                return OpenAIProvider(
+                    model: model, baseURL: configuration.openAIBaseURL, apiKey: configuration.openAIAPIKey, client: client,
+                    settings: configuration.upstreamSettings, logger: logger
+                )
+            case .bedrock(let modelID):
+                let authorization: BedrockProvider.Authorization =
+                    environment["AWS_BEARER_TOKEN_BEDROCK"].flatMap { $0.isEmpty ? nil : .bearer($0) } ?? .sigV4(credentials)
+                return BedrockProvider(
+                    model: modelID, region: region,
+                    endpoint: AWSEndpoint.url(service: "bedrock runtime", hostPrefix: "bedrock-runtime", region: region, environment: environment),
+                    authorization: authorization, streaming: configuration.bedrockStreaming, client: client,
+                    settings: configuration.upstreamSettings, logger: logger
+                )
+            }
         }
+
+        let secrets = SecretsManagerClient(
+            endpoint: AWSEndpoint.url(service: "secrets manager", hostPrefix: "secretsmanager", region: region, environment: environment),
+            region: region, credentials: credentials, client: client
+        )
+        let tools: [String: any Tool] = [
+            "search_connpass": ConnpassSearchTool(
+                baseURL: configuration.connpassBaseURL,
+                keys: ConnpassKeySource(configured: configuration.connpassAPIKey, secrets: secrets, secretID: configuration.connpassSecretID),
+                client: client
+            )
+        ]
+        let agents = try configuration.agentsPath.map { try AgentCatalogFile.load(path: $0, knownTools: Set(tools.keys)) } ?? .standard
+        var models: [String: any ModelProvider] = [:]
+        for name in Set(agents.profiles.compactMap(\.model)) where name != configuration.model {
+            guard let choice = ModelChoice(parsing: name) else { continue }
+            models[name] = try provider(for: choice)
+        }
+        return AppDependencies(
+            store: store, model: try provider(for: try configuration.modelChoice), models: models, tools: tools, agents: agents,
+            services: [HTTPClientService(client: client)]
+        )
     }
 }
 
@@ -93,6 +128,9 @@ public func buildApplication(
     let chat = ChatService(
         store: store,
         model: dependencies.model,
+        models: dependencies.models,
+        tools: dependencies.tools,
+        agents: dependencies.agents,
         settings: configuration.chatSettings,
         clock: dependencies.clock,
         logger: logger
@@ -108,6 +146,7 @@ public func buildApplication(
     InvocationRoutes(runner: runner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
     ReplyControlRoutes(runner: runner, store: store).add(to: router)
     SessionRoutes(store: store).add(to: router)
+    AgentRoutes(agents: dependencies.agents, defaultModel: dependencies.model.modelID).add(to: router)
     WebRoutes(assets: WebAssets.locate(configuredRoot: configuration.webRoot, logger: logger)).add(to: router)
     let conversation = WebSocketConversation(
         runner: runner, store: store, clock: dependencies.clock, maxFrameBytes: configuration.webSocketMaxFrameBytes,

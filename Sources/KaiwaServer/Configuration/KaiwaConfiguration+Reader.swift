@@ -61,6 +61,13 @@ extension KaiwaConfiguration {
         modelIdleTimeoutSeconds = try values.int("model.idle.timeout", default: modelIdleTimeoutSeconds, in: 1...3600)
         modelMaxAttempts = try values.int("model.max.attempts", default: modelMaxAttempts, in: 1...10)
         bedrockStreaming = try values.bool("bedrock.stream", default: bedrockStreaming)
+        agentsPath = try values.optionalString("agents.path")
+        agentMaxCycles = try values.int("agent.max.cycles", default: agentMaxCycles, in: 1...100)
+        toolTimeoutSeconds = try values.int("tool.timeout", default: toolTimeoutSeconds, in: 1...3600)
+        contextBudgetTokens = try values.int("context.budget.tokens", default: contextBudgetTokens, in: 100...10_000_000)
+        connpassAPIKey = try values.optionalString("connpass.api.key")
+        connpassBaseURL = try values.string("connpass.base.url", default: connpassBaseURL)
+        connpassSecretID = try values.string("connpass.secret.id", default: connpassSecretID)
         rulesPath = try values.optionalString("rules.path")
         sessionIdleTimeoutSeconds = try values.int("session.idle.timeout", default: sessionIdleTimeoutSeconds, in: 0...Int(Int32.max))
         sessionRetentionSeconds = try values.int("session.retention", default: sessionRetentionSeconds, in: 1...Int(Int32.max))
@@ -97,17 +104,33 @@ public enum ModelChoice: Sendable, Equatable {
     case bedrock(modelID: String)
 }
 
+extension ModelChoice {
+    /// `rules`, `openai:<model>`, `bedrock` or `bedrock:<model id>`; `nil` for anything else.
+    public init?(parsing name: String) {
+        if name == "rules" {
+            self = .rules
+        } else if name == "bedrock" {
+            self = .bedrock(modelID: BedrockProvider.defaultModelID)
+        } else if name.hasPrefix("openai:"), name.count > 7 {
+            self = .openAI(model: String(name.dropFirst(7)))
+        } else if name.hasPrefix("bedrock:"), name.count > 8 {
+            self = .bedrock(modelID: String(name.dropFirst(8)))
+        } else {
+            return nil
+        }
+    }
+
+    static let spelling = "use rules, openai:<model> (e.g. openai:llama3.2) or bedrock:<model id>"
+}
+
 extension KaiwaConfiguration {
     /// The model `model` names, or an error saying how to write it.
     public var modelChoice: ModelChoice {
         get throws {
-            if model == "rules" { return .rules }
-            if model == "bedrock" { return .bedrock(modelID: BedrockProvider.defaultModelID) }
-            if model.hasPrefix("openai:"), model.count > 7 { return .openAI(model: String(model.dropFirst(7))) }
-            if model.hasPrefix("bedrock:"), model.count > 8 { return .bedrock(modelID: String(model.dropFirst(8))) }
-            throw ConfigurationError(
-                key: "model", problem: "is \"\(model)\"; use rules, openai:<model> (e.g. openai:llama3.2) or bedrock:<model id>."
-            )
+            guard let choice = ModelChoice(parsing: model) else {
+                throw ConfigurationError(key: "model", problem: "is \"\(model)\"; \(ModelChoice.spelling).")
+            }
+            return choice
         }
     }
 }

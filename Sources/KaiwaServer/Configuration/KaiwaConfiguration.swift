@@ -33,6 +33,21 @@ public struct KaiwaConfiguration: Sendable {
     public var modelMaxAttempts = 3
     /// `bedrock.stream`: `true` for ConverseStream, `false` for Converse.
     public var bedrockStreaming = true
+    /// `agents.path`: a JSON file of agent profiles replacing the bundled `assistant` and `confee`.
+    public var agentsPath: String?
+    /// `agent.max.cycles`: most model calls in one reply (each tool round is one more).
+    public var agentMaxCycles = 8
+    /// `tool.timeout`: seconds a tool may run.
+    public var toolTimeoutSeconds = 30
+    /// `context.budget.tokens`: roughly how many tokens of history the model sees.
+    public var contextBudgetTokens = 16_000
+    /// `connpass.api.key`: the connpass API v2 key. Never logged. When unset, the key is read
+    /// from AWS Secrets Manager (`connpass.secret.id`).
+    public var connpassAPIKey: String?
+    /// `connpass.base.url`: connpass's address (tests point it at a fake).
+    public var connpassBaseURL = "https://connpass.com"
+    /// `connpass.secret.id`: the Secrets Manager secret holding the key (seed 001).
+    public var connpassSecretID = "confee/connpass-api-key"
     /// `rules.path`: a JSON rules file for the `rules` model; the bundled seed-000 rules when unset.
     public var rulesPath: String?
     /// `session.idle.timeout`: seconds a session may be idle and still take messages; 0 disables.
@@ -106,7 +121,10 @@ public struct KaiwaConfiguration: Sendable {
         ChatSettings(
             idleTimeout: sessionIdleTimeoutSeconds > 0 ? .seconds(sessionIdleTimeoutSeconds) : nil,
             maxMessageBytes: maxMessageBytes,
-            historyLimit: historyLimit
+            historyLimit: historyLimit,
+            contextBudgetTokens: contextBudgetTokens,
+            maxCycles: agentMaxCycles,
+            toolTimeout: .seconds(toolTimeoutSeconds)
         )
     }
 }
