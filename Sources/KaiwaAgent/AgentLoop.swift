@@ -68,14 +68,15 @@ struct AgentLoop: Sendable {
             if !assembler.blocks.isEmpty { transcript.messages.append(ChatMessage(role: .assistant, content: assembler.blocks)) }
             guard !calls.isEmpty else { return }
 
-            let results: [ContentBlock]
-            if cycle == maxCycles {
-                results = calls.map { .toolResult(toolUseID: $0.id, isError: true, content: "Not run: the tool round limit was reached.") }
-            } else {
-                results = await runTools(calls)
+            let outputs: [ToolOutput] =
+                cycle == maxCycles
+                ? calls.map { _ in .failure("Not run: the tool round limit was reached.") }
+                : await runTools(calls)
+            for (call, output) in zip(calls, outputs) {
+                await send(.toolResult(id: call.id, ok: !output.isError, summary: Self.summary(of: output.summary)))
             }
-            for case .toolResult(let id, let isError, let content) in results {
-                await send(.toolResult(id: id, ok: !isError, summary: Self.summary(of: content)))
+            let results = zip(calls, outputs).map { call, output in
+                ContentBlock.toolResult(toolUseID: call.id, isError: output.isError, content: output.content)
             }
             transcript.messages.append(ChatMessage(role: .user, content: results))
             request.messages += transcript.messages.suffix(2)
@@ -87,8 +88,8 @@ struct AgentLoop: Sendable {
         }
     }
 
-    /// Runs the calls concurrently; every call gets a result, in the order of the calls.
-    private func runTools(_ calls: [(id: String, name: String, input: JSONValue)]) async -> [ContentBlock] {
+    /// Runs the calls concurrently; every call gets an output, in the order of the calls.
+    private func runTools(_ calls: [(id: String, name: String, input: JSONValue)]) async -> [ToolOutput] {
         let outputs = await withTaskGroup(of: (Int, ToolOutput).self) { group in
             for (index, call) in calls.enumerated() {
                 group.addTask { (index, await runTool(name: call.name, input: call.input)) }
@@ -97,10 +98,7 @@ struct AgentLoop: Sendable {
             for await (index, output) in group { outputs[index] = output }
             return outputs
         }
-        return zip(calls, outputs).map { call, output in
-            let output = output ?? .failure("The tool did not run.")
-            return .toolResult(toolUseID: call.id, isError: output.isError, content: output.content)
-        }
+        return outputs.map { $0 ?? .failure("The tool did not run.") }
     }
 
     private func runTool(name: String, input: JSONValue) async -> ToolOutput {

@@ -30,7 +30,7 @@ struct AgentLoopTests {
         let chat = chat(model, tools: [echo])
         let (events, turn) = try await reply(chat)
         #expect(events.contains(.toolCall(id: "t1", name: "echo", input: .object(["text": .string("hello")]))))
-        #expect(events.contains(.toolResult(id: "t1", ok: true, summary: "echo: hello")))
+        #expect(events.contains(.toolResult(id: "t1", ok: true, summary: "echoed 5 characters")))
         #expect(echo.calls.value == 1)
         let second = try #require(model.requests.recorded.last)
         #expect(second.messages.last?.content == [.toolResult(toolUseID: "t1", isError: false, content: "echo: hello")])

@@ -12,11 +12,12 @@ struct AppHarness {
     var store: any ChatStore = InMemoryChatStore()
     var model: any ModelProvider = RulesModel()
     var clock = TestClock()
+    var tools: [String: any Tool] = [:]
 
     func run(mode: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var configuration = self.configuration
         configuration.port = 0
-        let app = try buildApplication(configuration, dependencies: AppDependencies(store: store, model: model, clock: clock))
+        let app = try buildApplication(configuration, dependencies: AppDependencies(store: store, model: model, tools: tools, clock: clock))
         try await app.test(mode, body)
     }
 }
