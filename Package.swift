@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
         /// Messages, content blocks, chat events, errors and the seams (model provider, clock).
@@ -79,6 +80,10 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -141,6 +146,12 @@ let package = Package(
             dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
             path: "bench/FakeOpenAI",
             swiftSettings: swiftSettings
+        ),
+        /// A small MCP server over stdio that the tests start: tools `add` and `crash`.
+        .executableTarget(
+            name: "kaiwa-test-mcp-server",
+            dependencies: [.product(name: "MCP", package: "swift-sdk")],
+            path: "Tests/MCPTestServer"
         ),
         .testTarget(
             name: "KaiwaTests",

@@ -45,7 +45,7 @@ public struct AppDependencies: Sendable {
         from configuration: KaiwaConfiguration,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "kaiwa")
-    ) throws -> AppDependencies {
+    ) async throws -> AppDependencies {
         let store: any ChatStore =
             switch configuration.store {
             case .sqlite: try SQLiteChatStore(path: configuration.sqlitePath)
@@ -81,14 +81,26 @@ public struct AppDependencies: Sendable {
             endpoint: AWSEndpoint.url(service: "secrets manager", hostPrefix: "secretsmanager", region: region, environment: environment),
             region: region, credentials: credentials, client: client
         )
-        let tools: [String: any Tool] = [
+        var tools: [String: any Tool] = [
             "search_connpass": ConnpassSearchTool(
                 baseURL: configuration.connpassBaseURL,
                 keys: ConnpassKeySource(configured: configuration.connpassAPIKey, secrets: secrets, secretID: configuration.connpassSecretID),
                 client: client
             )
         ]
-        let agents = try configuration.agentsPath.map { try AgentCatalogFile.load(path: $0, knownTools: Set(tools.keys)) } ?? .standard
+        var services: [any Service] = [HTTPClientService(client: client)]
+        var mcpServerNames: [String] = []
+        if let path = configuration.mcpConfigPath {
+            let configs = try MCPServerConfig.load(path: path)
+            mcpServerNames = configs.map(\.name)
+            let mcp = await MCPServers.connect(configs, logger: logger)
+            for tool in mcp.tools { tools[tool.spec.name] = tool }
+            services.append(mcp)
+        }
+        let agents =
+            try configuration.agentsPath.map {
+                try AgentCatalogFile.load(path: $0, knownTools: Set(tools.keys), mcpServers: mcpServerNames, logger: logger)
+            } ?? .standard
         var models: [String: any ModelProvider] = [:]
         for name in Set(agents.profiles.compactMap(\.model)) where name != configuration.model {
             guard let choice = ModelChoice(parsing: name) else { continue }
@@ -96,7 +108,7 @@ public struct AppDependencies: Sendable {
         }
         return AppDependencies(
             store: store, model: try provider(for: try configuration.modelChoice), models: models, tools: tools, agents: agents,
-            services: [HTTPClientService(client: client)]
+            services: services
         )
     }
 }
@@ -120,10 +132,15 @@ struct HTTPClientService: Service {
 /// Builds the Kaiwa application: routes, middleware and background services.
 public func buildApplication(
     _ configuration: KaiwaConfiguration,
-    dependencies: AppDependencies? = nil,
+    dependencies given: AppDependencies? = nil,
     logger: Logger = Logger(label: "kaiwa")
-) throws -> some ApplicationProtocol {
-    let dependencies = try dependencies ?? AppDependencies.make(from: configuration, logger: logger)
+) async throws -> some ApplicationProtocol {
+    let dependencies: AppDependencies
+    if let given {
+        dependencies = given
+    } else {
+        dependencies = try await AppDependencies.make(from: configuration, logger: logger)
+    }
     let store = dependencies.store
     let chat = ChatService(
         store: store,

@@ -61,7 +61,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "kaiwa")
         let app: any ApplicationProtocol
         do {
-            app = try buildApplication(configuration, logger: logger)
+            app = try await buildApplication(configuration, logger: logger)
         } catch {
             logger.critical("Kaiwa cannot start: \(error)")
             throw ExitCode.failure

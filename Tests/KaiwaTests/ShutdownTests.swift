@@ -64,7 +64,7 @@ struct ServerShutdownTests {
         var configuration = KaiwaConfiguration()
         configuration.port = Int.random(in: 30_000..<60_000)
         configuration.shutdownDrainSeconds = 0
-        let app = try buildApplication(configuration, dependencies: AppDependencies(store: store, model: model))
+        let app = try await buildApplication(configuration, dependencies: AppDependencies(store: store, model: model))
         let group = ServiceGroup(services: [app], logger: Logger(label: "test"))
         let port = configuration.port
         let events = StreamingTests.Events()

@@ -50,7 +50,7 @@ struct PacedServer {
         configuration.logLevel = "warning"
         configuration.webSocketMaxFrameBytes = 32 * 1024
         let store: any ChatStore = configuration.store == .sqlite ? try SQLiteChatStore(path: configuration.sqlitePath) : InMemoryChatStore()
-        let app = try buildApplication(
+        let app = try await buildApplication(
             configuration,
             dependencies: AppDependencies(store: store, model: PacedModel(chunks: chunks, interval: interval))
         )

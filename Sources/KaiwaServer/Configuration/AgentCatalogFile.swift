@@ -1,6 +1,7 @@
 import Foundation
 import KaiwaAgent
 import KaiwaCore
+import Logging
 
 /// Agent profiles from a JSON file:
 /// `{"default": "assistant", "agents": [{"name", "display_name", "system_prompt", "model"?, "tools"?, "suggested_prompts"?}]}`.
@@ -18,7 +19,9 @@ enum AgentCatalogFile {
         var agents: [Agent]
     }
 
-    static func load(path: String, knownTools: Set<String>) throws -> AgentCatalog {
+    /// `mcpServers` are the configured MCP servers: a tool named `<server>_…` is accepted even
+    /// when its server is down (the agent simply lacks it until the server is back).
+    static func load(path: String, knownTools: Set<String>, mcpServers: [String] = [], logger: Logger? = nil) throws -> AgentCatalog {
         func problem(_ text: String) -> ConfigurationError {
             ConfigurationError(key: "agents.path", problem: "names \(path), which cannot be used: \(text)")
         }
@@ -38,6 +41,10 @@ enum AgentCatalogFile {
                 throw problem("agent \(agent.name) has model \"\(model)\"; \(ModelChoice.spelling)")
             }
             for tool in agent.tools ?? [] where !knownTools.contains(tool) {
+                if mcpServers.contains(where: { tool.hasPrefix($0 + "_") }) {
+                    logger?.warning("Agent tool is not available now", metadata: ["agent": "\(agent.name)", "tool": "\(tool)"])
+                    continue
+                }
                 throw problem("agent \(agent.name) uses tool \"\(tool)\", which this server does not have (known: \(knownTools.sorted().joined(separator: ", ")))")
             }
             return AgentProfile(

@@ -62,6 +62,7 @@ extension KaiwaConfiguration {
         modelMaxAttempts = try values.int("model.max.attempts", default: modelMaxAttempts, in: 1...10)
         bedrockStreaming = try values.bool("bedrock.stream", default: bedrockStreaming)
         agentsPath = try values.optionalString("agents.path")
+        mcpConfigPath = try values.optionalString("mcp.config")
         agentMaxCycles = try values.int("agent.max.cycles", default: agentMaxCycles, in: 1...100)
         toolTimeoutSeconds = try values.int("tool.timeout", default: toolTimeoutSeconds, in: 1...3600)
         contextBudgetTokens = try values.int("context.budget.tokens", default: contextBudgetTokens, in: 100...10_000_000)

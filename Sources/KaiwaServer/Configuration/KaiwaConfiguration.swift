@@ -46,6 +46,9 @@ public struct KaiwaConfiguration: Sendable {
     public var connpassAPIKey: String?
     /// `connpass.base.url`: connpass's address (tests point it at a fake).
     public var connpassBaseURL = "https://connpass.com"
+    /// `mcp.config`: an MCP config file (`{"mcpServers": {…}}`); its servers' tools join the
+    /// tool set as `<server>_<tool>`.
+    public var mcpConfigPath: String?
     /// `connpass.secret.id`: the Secrets Manager secret holding the key (seed 001).
     public var connpassSecretID = "confee/connpass-api-key"
     /// `rules.path`: a JSON rules file for the `rules` model; the bundled seed-000 rules when unset.

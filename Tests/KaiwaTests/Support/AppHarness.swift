@@ -17,7 +17,7 @@ struct AppHarness {
     func run(mode: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var configuration = self.configuration
         configuration.port = 0
-        let app = try buildApplication(configuration, dependencies: AppDependencies(store: store, model: model, tools: tools, clock: clock))
+        let app = try await buildApplication(configuration, dependencies: AppDependencies(store: store, model: model, tools: tools, clock: clock))
         try await app.test(mode, body)
     }
 }

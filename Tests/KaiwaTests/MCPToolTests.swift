@@ -1,0 +1,76 @@
+import Foundation
+import KaiwaAgent
+import KaiwaCore
+import KaiwaStore
+import KaiwaTools
+import Logging
+import Synchronization
+import Testing
+
+/// Tools from MCP servers: the package's own stdio test server, started by the tests.
+struct MCPToolTests {
+    /// The test server's executable, built next to the test bundle.
+    static var serverPath: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kaiwa-test-mcp-server").path
+    }
+
+    static func connect(_ extra: [MCPServerConfig] = []) async -> MCPServers {
+        await MCPServers.connect(
+            [MCPServerConfig(name: "test", command: serverPath)] + extra, timeout: .seconds(20), logger: Logger(label: "mcp-test")
+        )
+    }
+
+    @Test func stdioServerToolsJoinUnderAPrefixAndAnswer() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.serverPath), "build the test server first: \(Self.serverPath)")
+        let servers = await Self.connect()
+        defer { Task { try? await servers.run() } }
+        let names = servers.tools.map(\.spec.name).sorted()
+        #expect(names == ["test_add", "test_crash"])
+        let add = try #require(servers.tools.first { $0.spec.name == "test_add" })
+        #expect(add.spec.description == "Adds two numbers")
+        let output = try await add.call(.object(["a": .number(2), "b": .number(3)]))
+        #expect(!output.isError)
+        #expect(output.content == "5.0")
+    }
+
+    @Test func serverThatFailsToStartIsSkippedAndOneThatDiesLeavesErrorResults() async throws {
+        let servers = await Self.connect([MCPServerConfig(name: "ghost", command: "/nonexistent/mcp-server")])
+        #expect(servers.tools.map(\.spec.name).sorted() == ["test_add", "test_crash"])
+        let crash = try #require(servers.tools.first { $0.spec.name == "test_crash" })
+        let add = try #require(servers.tools.first { $0.spec.name == "test_add" })
+        _ = try? await withThrowingTaskGroup(of: ToolOutput.self) { group in
+            group.addTask { try await crash.call(.object([:])) }
+            group.addTask {
+                try await Task.sleep(for: .seconds(3))
+                return .failure("no answer")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+        let afterDeath = try await withThrowingTaskGroup(of: ToolOutput.self) { group in
+            group.addTask { try await add.call(.object(["a": .number(1), "b": .number(1)])) }
+            group.addTask {
+                try await Task.sleep(for: .seconds(3))
+                return .failure("no answer from a dead server")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+        #expect(afterDeath.isError)
+    }
+
+    @Test func agentLoopCallsAnMCPToolLikeAnyOther() async throws {
+        let servers = await Self.connect()
+        defer { Task { try? await servers.run() } }
+        let model = TurnScriptedModel(scripts: [TurnScriptedModel.callTool("test_add", id: "m1", input: #"{"a":20,"b":22}"#), TurnScriptedModel.say("42")])
+        let profile = AgentProfile(name: "mathy", displayName: "Mathy", systemPrompt: "Add.", tools: ["test_add"])
+        let chat = ChatService(
+            store: InMemoryChatStore(), model: model, tools: Dictionary(uniqueKeysWithValues: servers.tools.map { ($0.spec.name, $0) }),
+            agents: AgentCatalog(profiles: [profile], defaultName: "mathy")
+        )
+        let turn = try await chat.begin(ChatRequest(message: "20+22?"))
+        let events = Mutex<[ChatEvent]>([])
+        await chat.run(turn) { event in events.withLock { $0.append(event.event) } }
+        #expect(events.withLock { $0 }.contains { if case .toolResult("m1", true, let summary) = $0 { summary.contains("42") } else { false } })
+    }
+}

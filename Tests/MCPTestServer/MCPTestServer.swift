@@ -1,0 +1,43 @@
+import Foundation
+import MCP
+
+/// An MCP server on stdio for Kaiwa's tests: `add` adds two numbers, `crash` exits the process.
+@main
+struct MCPTestServer {
+    static func main() async throws {
+        let server = Server(name: "kaiwa-test", version: "1.0.0", capabilities: .init(tools: .init()))
+        await server.withMethodHandler(ListTools.self) { _ in
+            ListTools.Result(tools: [
+                Tool(
+                    name: "add", description: "Adds two numbers",
+                    inputSchema: .object([
+                        "type": .string("object"),
+                        "properties": .object(["a": .object(["type": .string("number")]), "b": .object(["type": .string("number")])]),
+                        "required": .array([.string("a"), .string("b")]),
+                    ])
+                ),
+                Tool(name: "crash", description: "Exits the server", inputSchema: .object(["type": .string("object")])),
+            ])
+        }
+        await server.withMethodHandler(CallTool.self) { parameters in
+            switch parameters.name {
+            case "add":
+                func number(_ value: Value?) -> Double {
+                    switch value {
+                    case .int(let int)?: Double(int)
+                    case .double(let double)?: double
+                    default: .nan
+                    }
+                }
+                let sum = number(parameters.arguments?["a"]) + number(parameters.arguments?["b"])
+                return CallTool.Result(content: [.text(text: "\(sum)", annotations: nil, _meta: nil)], isError: false)
+            case "crash":
+                exit(3)
+            default:
+                return CallTool.Result(content: [.text(text: "unknown tool", annotations: nil, _meta: nil)], isError: true)
+            }
+        }
+        try await server.start(transport: StdioTransport())
+        await server.waitUntilCompleted()
+    }
+}
