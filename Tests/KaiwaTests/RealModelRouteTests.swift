@@ -82,7 +82,7 @@ struct RealModelRouteTests {
     @Test func slowModelIs504AndHealthNamesTheModel() async throws {
         try await withFakeUpstream({ router in
             router.post("/chat/completions") { _, _ in
-                try await Task.sleep(for: .seconds(3))
+                try await Task.sleep(for: .seconds(8))
                 return OpenAIProviderTests.sse([])
             }
         }) { base in

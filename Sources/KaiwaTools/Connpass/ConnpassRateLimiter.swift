@@ -7,11 +7,13 @@ actor ConnpassRateLimiter {
         self.interval = interval
     }
 
-    /// Waits until this caller may send its request.
-    func waitTurn() async throws {
+    /// Waits until this caller may send its request; returns the moment it was given.
+    @discardableResult
+    func waitTurn() async throws -> ContinuousClock.Instant {
         let now = ContinuousClock.now
         let slot = max(now, nextSlot)
         nextSlot = slot + interval
         if slot > now { try await Task.sleep(until: slot, clock: .continuous) }
+        return slot
     }
 }

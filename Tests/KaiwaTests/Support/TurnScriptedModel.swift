@@ -33,6 +33,8 @@ struct EchoTool: Tool {
     var name = "echo"
     var delay: Duration = .zero
     let calls = CallCounter()
+    /// How many calls ran at the same time, at most.
+    let overlap = Shared((now: 0, most: 0))
 
     var spec: ToolSpec {
         ToolSpec(
@@ -50,6 +52,8 @@ struct EchoTool: Tool {
 
     func call(_ input: JSONValue) async throws -> ToolOutput {
         _ = calls.next()
+        overlap.update { $0.now += 1; $0.most = max($0.most, $0.now) }
+        defer { overlap.update { $0.now -= 1 } }
         if delay > .zero { try await Task.sleep(for: delay) }
         guard case .object(let fields) = input, case .string(let text)? = fields["text"] else { return .failure("no text") }
         return ToolOutput(content: "echo: \(text)", summary: "echoed \(text.count) characters")
