@@ -42,17 +42,7 @@ public struct BedrockProvider: ModelProvider {
     }
 
     public func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<ModelStreamEvent, any Error>.makeStream()
-        let producer = Task {
-            do {
-                try await run(request, into: continuation)
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { _ in producer.cancel() }
-        return stream
+        .produced { continuation in try await run(request, into: continuation) }
     }
 
     /// The request URL: the model id is percent-encoded in the path (`:` → `%3A`).

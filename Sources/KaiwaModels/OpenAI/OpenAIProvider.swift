@@ -26,17 +26,7 @@ public struct OpenAIProvider: ModelProvider {
     }
 
     public func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<ModelStreamEvent, any Error>.makeStream()
-        let producer = Task {
-            do {
-                try await run(request, into: continuation)
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { _ in producer.cancel() }
-        return stream
+        .produced { continuation in try await run(request, into: continuation) }
     }
 
     private func run(_ request: ModelRequest, into continuation: AsyncThrowingStream<ModelStreamEvent, any Error>.Continuation) async throws {
