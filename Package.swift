@@ -71,6 +71,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// The DynamoDB `ChatStore`, for many instances sharing one history (seed 002).
+        .target(
+            name: "KaiwaDynamoDBStore",
+            dependencies: ["KaiwaCore", "KaiwaStore", "KaiwaAWS"],
+            swiftSettings: swiftSettings
+        ),
         /// Tools agents can use: connpass search (and MCP servers' tools).
         .target(
             name: "KaiwaTools",
@@ -107,6 +113,7 @@ let package = Package(
                 "KaiwaModels",
                 "KaiwaAgent",
                 "KaiwaAWS",
+                "KaiwaDynamoDBStore",
                 "KaiwaTools",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -162,6 +169,7 @@ let package = Package(
                 "KaiwaAgent",
                 "KaiwaServer",
                 "KaiwaAWS",
+                "KaiwaDynamoDBStore",
                 "KaiwaTools",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

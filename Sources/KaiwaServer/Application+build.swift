@@ -46,14 +46,21 @@ public struct AppDependencies: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "kaiwa")
     ) async throws -> AppDependencies {
-        let store: any ChatStore =
-            switch configuration.store {
-            case .sqlite: try SQLiteChatStore(path: configuration.sqlitePath)
-            case .memory: InMemoryChatStore()
-            }
         let client = HTTPClientService.makeClient(connectTimeout: configuration.upstreamSettings.connectTimeout)
-        let region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "ap-northeast-1"
+        do {
+            return try await make(from: configuration, environment: environment, client: client, logger: logger)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private static func make(
+        from configuration: KaiwaConfiguration, environment: [String: String], client: HTTPClient, logger: Logger
+    ) async throws -> AppDependencies {
+        let region = StoreFactory.awsRegion(environment)
         let credentials = AWSCredentialChain.standard(environment: environment, client: client)
+        let store = try await StoreFactory.makeStore(configuration, environment: environment, credentials: credentials, client: client)
 
         func provider(for choice: ModelChoice) throws -> any ModelProvider {
             switch choice {

@@ -7,6 +7,12 @@ public actor InMemoryChatStore: ChatStore {
     private var messagesBySession: [SessionID: [MessageRecord]] = [:]
     private var connections: [String: ConnectionRecord] = [:]
     private var replyBatches: [SessionID: [ReplyEventBatch]] = [:]
+    private var stopRequests: [StopRequestKey: Date] = [:]
+
+    private struct StopRequestKey: Hashable {
+        var session: SessionID
+        var replyID: String
+    }
 
     public init() {}
 
@@ -123,10 +129,20 @@ public actor InMemoryChatStore: ChatStore {
         return StoredReplyEvents(replyID: latest.replyID, events: events)
     }
 
+    public func requestStop(ofReply replyID: String, in session: SessionID, expiresAt: Date) async throws {
+        stopRequests[StopRequestKey(session: session, replyID: replyID)] = expiresAt
+    }
+
+    public func isStopRequested(ofReply replyID: String, in session: SessionID) async throws -> Bool {
+        stopRequests[StopRequestKey(session: session, replyID: replyID)] != nil
+    }
+
     public func sweepExpired(now: Date) async throws -> Int {
+        let expiredStops = stopRequests.filter { $0.value < now }.map(\.key)
+        for key in expiredStops { stopRequests[key] = nil }
         let expiredConnections = connections.values.filter { $0.expiresAt < now }.map(\.id)
         for id in expiredConnections { connections[id] = nil }
-        var removed = expiredConnections.count
+        var removed = expiredConnections.count + expiredStops.count
         for (session, batches) in replyBatches {
             let kept = batches.filter { $0.expiresAt >= now }
             removed += batches.count - kept.count

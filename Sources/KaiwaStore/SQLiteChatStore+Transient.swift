@@ -93,10 +93,29 @@ extension SQLiteChatStore {
         return StoredReplyEvents(replyID: replyID, events: events.filter { $0.sequence > sequence })
     }
 
+    public func requestStop(ofReply replyID: String, in session: SessionID, expiresAt: Date) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO stop_requests (session_id, reply_id, expires_at) VALUES (?, ?, ?)",
+                arguments: [session.rawValue, replyID, expiresAt.millis]
+            )
+        }
+    }
+
+    public func isStopRequested(ofReply replyID: String, in session: SessionID) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM stop_requests WHERE session_id = ? AND reply_id = ?", arguments: [session.rawValue, replyID]
+            ) ?? false
+        }
+    }
+
     public func sweepExpired(now: Date) async throws -> Int {
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM connections WHERE expires_at < ?", arguments: [now.millis])
+            try db.execute(sql: "DELETE FROM stop_requests WHERE expires_at < ?", arguments: [now.millis])
             var removed = db.changesCount
+            try db.execute(sql: "DELETE FROM connections WHERE expires_at < ?", arguments: [now.millis])
+            removed += db.changesCount
             try db.execute(sql: "DELETE FROM reply_events WHERE expires_at < ?", arguments: [now.millis])
             removed += db.changesCount
             return removed

@@ -59,6 +59,18 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v3: stop requests") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE stop_requests (
+                      session_id TEXT NOT NULL,
+                      reply_id TEXT NOT NULL,
+                      expires_at INTEGER NOT NULL,
+                      PRIMARY KEY (session_id, reply_id)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 }

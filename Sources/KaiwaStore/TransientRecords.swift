@@ -61,6 +61,12 @@ public protocol TransientStore: Sendable {
     /// The events after `sequence` of the session's latest stored reply, `nil` when none is stored.
     func replyEvents(in session: SessionID, after sequence: Int) async throws -> StoredReplyEvents?
 
-    /// Deletes connections and reply events whose time is up; returns how many.
+    /// Records that someone asked the session's reply `replyID` to stop. The instance running
+    /// the reply may be another one: it looks for such requests while the reply runs.
+    func requestStop(ofReply replyID: String, in session: SessionID, expiresAt: Date) async throws
+    /// Whether a stop was requested for the session's reply `replyID`.
+    func isStopRequested(ofReply replyID: String, in session: SessionID) async throws -> Bool
+
+    /// Deletes connections, reply events and stop requests whose time is up; returns how many.
     func sweepExpired(now: Date) async throws -> Int
 }

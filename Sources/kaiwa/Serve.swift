@@ -20,7 +20,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "JSON config file (KAIWA_CONFIG_FILE).")
     var config: String?
 
-    @Option(help: "Store: sqlite or memory (KAIWA_STORE). Default sqlite.")
+    @Option(help: "Store: sqlite, dynamodb or memory (KAIWA_STORE). Default sqlite.")
     var store: String?
 
     @Option(help: "SQLite database file (KAIWA_SQLITE_PATH). Default ./kaiwa.sqlite.")
@@ -43,15 +43,7 @@ struct Serve: AsyncParsableCommand {
             "host": host, "port": port.map(String.init), "store": store, "sqlite.path": sqlitePath, "model": model,
             "rules.path": rulesPath, "log.format": logFormat, "log.level": logLevel,
         ].compactMapValues { $0 }
-        let configFile = config ?? ProcessInfo.processInfo.environment["KAIWA_CONFIG_FILE"]
-        let configuration: KaiwaConfiguration
-        do {
-            configuration = try KaiwaConfiguration(
-                reader: try await KaiwaConfiguration.reader(flags: flags, configFile: configFile)
-            )
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let configuration = try await loadConfiguration(flags: flags, configFile: config)
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
                 configuration.logFormat == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)

@@ -73,6 +73,33 @@ public final class ReplyRunner: Service, Sendable {
         return true
     }
 
+    /// Stops the session's reply wherever it runs: at once when it runs here, otherwise by a
+    /// stop request in the store that the instance running it picks up within
+    /// `stopCheckInterval`. `false` when the session has no running reply.
+    public func requestStop(session: SessionID) async throws -> Bool {
+        if stop(session: session) { return true }
+        guard let stored = try await chat.store.replyEvents(in: session, after: 0), !stored.isFinished else { return false }
+        let expiry = chat.clock.now().addingTimeInterval(settings.maxReplyTime.seconds)
+        try await chat.store.requestStop(ofReply: stored.replyID, in: session, expiresAt: expiry)
+        logger.info("Stop requested for a reply running elsewhere", metadata: ["session": "\(session)", "reply": "\(stored.replyID)"])
+        return true
+    }
+
+    /// Stops the running replies for which another instance stored a stop request.
+    private func stopRepliesStoppedElsewhere(_ replies: [LiveReply]) async {
+        for reply in replies {
+            do {
+                if try await chat.store.isStopRequested(ofReply: reply.id, in: reply.sessionID) {
+                    logger.info("Stopping a reply as requested through another instance", metadata: ["session": "\(reply.sessionID)"])
+                    reply.stop()
+                }
+            } catch {
+                logger.warning("Could not look for stop requests", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+    }
+
     /// Ends `follower`'s following. Under `cancelOnDisconnect`, a reply nobody follows any
     /// more is stopped.
     public func leave(_ follower: ReplyFollower) {
@@ -184,8 +211,10 @@ public final class ReplyRunner: Service, Sendable {
     }
 
     /// Four times a second: new events stored, heartbeats for quiet replies, replies past the
-    /// maximum reply time stopped, and finished replies forgotten once their resume grace has passed.
+    /// maximum reply time stopped, and finished replies forgotten once their resume grace has
+    /// passed; every `stopCheckInterval`, stop requests sent through other instances honoured.
     private func keepRepliesTidy() async {
+        var lastStopCheck = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: settings.persistInterval)
             let cutoff = chat.clock.now().addingTimeInterval(-settings.resumeGrace.seconds)
@@ -204,6 +233,10 @@ public final class ReplyRunner: Service, Sendable {
                 }
             }
             await persistEvents(of: running)
+            if !running.isEmpty && ContinuousClock.now - lastStopCheck >= settings.stopCheckInterval {
+                lastStopCheck = ContinuousClock.now
+                await stopRepliesStoppedElsewhere(running)
+            }
         }
     }
 }

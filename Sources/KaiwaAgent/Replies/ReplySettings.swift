@@ -14,6 +14,9 @@ public struct ReplySettings: Sendable, Hashable {
     public var heartbeatInterval: Duration
     /// How often a running reply's new events are written to the store for resuming.
     public var persistInterval: Duration
+    /// How often running replies look in the store for a stop sent to another instance: the
+    /// longest such a stop waits, plus one store read.
+    public var stopCheckInterval: Duration
 
     public init(
         maxReplyTime: Duration = .seconds(300),
@@ -21,7 +24,8 @@ public struct ReplySettings: Sendable, Hashable {
         resumeGrace: Duration = .seconds(300),
         drainPeriod: Duration = .seconds(10),
         heartbeatInterval: Duration = .seconds(15),
-        persistInterval: Duration = .milliseconds(250)
+        persistInterval: Duration = .milliseconds(250),
+        stopCheckInterval: Duration = .seconds(1)
     ) {
         self.maxReplyTime = maxReplyTime
         self.cancelOnDisconnect = cancelOnDisconnect
@@ -29,5 +33,6 @@ public struct ReplySettings: Sendable, Hashable {
         self.drainPeriod = drainPeriod
         self.heartbeatInterval = heartbeatInterval
         self.persistInterval = persistInterval
+        self.stopCheckInterval = stopCheckInterval
     }
 }

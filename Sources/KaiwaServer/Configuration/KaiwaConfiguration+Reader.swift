@@ -53,6 +53,14 @@ extension KaiwaConfiguration {
         port = try values.int("port", default: port, in: 0...65535)
         store = try values.choice("store", default: store)
         sqlitePath = try values.string("sqlite.path", default: sqlitePath)
+        dynamoDBTablePrefix = try values.string("dynamodb.table.prefix", default: dynamoDBTablePrefix)
+        guard dynamoDBTablePrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }),
+            dynamoDBTablePrefix.count <= 200
+        else {
+            throw ConfigurationError(
+                key: "dynamodb.table.prefix", problem: "is \"\(dynamoDBTablePrefix)\"; table names allow only letters, digits, _, - and ."
+            )
+        }
         model = try values.string("model", default: model)
         openAIBaseURL = try values.string("openai.base.url", default: openAIBaseURL)
         openAIAPIKey = try values.optionalString("openai.api.key")

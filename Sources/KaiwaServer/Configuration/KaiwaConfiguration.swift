@@ -12,10 +12,13 @@ public struct KaiwaConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// `port`: the TCP port to listen on.
     public var port = 8080
-    /// `store`: `sqlite` (default) or `memory` (nothing survives a restart).
+    /// `store`: `sqlite` (default), `dynamodb` (many instances sharing one history) or `memory`
+    /// (nothing survives a restart).
     public var store = StoreKind.sqlite
     /// `sqlite.path`: the SQLite database file.
     public var sqlitePath = "./kaiwa.sqlite"
+    /// `dynamodb.table.prefix`: put before the DynamoDB table names (`kaiwa-ChatHistory`, …).
+    public var dynamoDBTablePrefix = "kaiwa-"
     /// `model`: `rules` (the offline keyword bot), `openai:<model>` (any OpenAI-compatible
     /// server) or `bedrock:<modelId>` (Amazon Bedrock; `bedrock` alone is seed 001's Nova Micro).
     public var model = "rules"
@@ -89,6 +92,7 @@ public struct KaiwaConfiguration: Sendable {
 
     public enum StoreKind: String, Sendable, CaseIterable {
         case sqlite
+        case dynamodb
         case memory
     }
 

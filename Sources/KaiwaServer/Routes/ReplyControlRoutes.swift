@@ -12,7 +12,7 @@ struct ReplyControlRoutes<Context: RequestContext> {
     let store: any ChatStore
 
     struct StopResult: Encodable {
-        /// Whether a running reply was asked to stop.
+        /// Whether a running reply (on this instance or another) was asked to stop.
         var stopped: Bool
     }
 
@@ -33,7 +33,7 @@ struct ReplyControlRoutes<Context: RequestContext> {
         }
         router.post("/api/sessions/:id/stop") { _, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
-            return try JSONResponse.make(StopResult(stopped: runner.stop(session: id)))
+            return try JSONResponse.make(StopResult(stopped: try await runner.requestStop(session: id)))
         }
     }
 

@@ -2,14 +2,15 @@ import HTTPTypes
 import Hummingbird
 import KaiwaCore
 
-/// `GET /` and the UI's other files under `/ui/`.
+/// `GET /` serves `web/index.html`; `GET /ui/…` serves the files of `web/ui/`. The page refers to
+/// them relatively (`ui/app.js`), so the same `web/` folder also works as static files on S3.
 struct WebRoutes<Context: RequestContext> {
     let assets: WebAssets
 
     func add(to router: Router<Context>) {
         router.get("/") { _, _ in try serve("index.html") }
         router.get("/ui/**") { _, context in
-            try serve(context.parameters.getCatchAll().joined(separator: "/"))
+            try serve((["ui"] + context.parameters.getCatchAll()).joined(separator: "/"))
         }
     }
 

@@ -26,5 +26,7 @@ extension FailingStore {
     func deleteConnection(_ id: String) async throws { throw Unreachable() }
     func appendReplyEvents(_ batches: [ReplyEventBatch]) async throws { throw Unreachable() }
     func replyEvents(in session: SessionID, after sequence: Int) async throws -> StoredReplyEvents? { throw Unreachable() }
+    func requestStop(ofReply replyID: String, in session: SessionID, expiresAt: Date) async throws { throw Unreachable() }
+    func isStopRequested(ofReply replyID: String, in session: SessionID) async throws -> Bool { throw Unreachable() }
     func sweepExpired(now: Date) async throws -> Int { throw Unreachable() }
 }

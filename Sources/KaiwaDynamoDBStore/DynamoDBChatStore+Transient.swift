@@ -1,0 +1,83 @@
+import Foundation
+import KaiwaAWS
+import KaiwaCore
+import KaiwaStore
+
+/// Connections, reply events and stop requests. Their items carry `expireAt`, so DynamoDB's
+/// time to live removes them even when no instance sweeps.
+extension DynamoDBChatStore {
+    public func saveConnection(_ connection: ConnectionRecord) async throws {
+        try await client.putItem(.init(table: tables.connections, item: StoredItems.connectionItem(connection)))
+    }
+
+    public func connection(_ id: String) async throws -> ConnectionRecord? {
+        try await client.getItem(table: tables.connections, key: ["connectionId": .string(id)]).map(StoredItems.connection)
+    }
+
+    public func deleteConnection(_ id: String) async throws {
+        try await client.deleteItem(.init(table: tables.connections, key: ["connectionId": .string(id)]))
+    }
+
+    public func appendReplyEvents(_ batches: [ReplyEventBatch]) async throws {
+        let items = batches.filter { !$0.events.isEmpty }.map(StoredItems.replyBatchItem)
+        try await client.batchWrite(table: tables.replyEvents, items.map { .put($0) })
+    }
+
+    public func replyEvents(in session: SessionID, after sequence: Int) async throws -> StoredReplyEvents? {
+        let latest = try await client.queryPage(
+            .init(
+                table: tables.replyEvents, keyCondition: "sessionId = :session AND begins_with(eventKey, :events)",
+                .init(values: [":session": .string(session.rawValue), ":events": .string(StoredItems.eventsKeyPrefix)]),
+                newestFirst: true, consistent: true, limit: 1
+            )
+        )
+        guard let replyID = latest.Items?.first?["replyId"]?.stringValue else { return nil }
+        let batches = try await client.queryAll(
+            .init(
+                table: tables.replyEvents, keyCondition: "sessionId = :session AND begins_with(eventKey, :events)", filter: "replyId = :reply",
+                .init(values: [
+                    ":session": .string(session.rawValue), ":events": .string(StoredItems.eventsKeyPrefix), ":reply": .string(replyID),
+                ]),
+                consistent: true, limit: pageSize
+            )
+        )
+        let events = try batches.flatMap(StoredItems.replyEvents).filter { $0.sequence > sequence }.sorted { $0.sequence < $1.sequence }
+        return StoredReplyEvents(replyID: replyID, events: events)
+    }
+
+    public func requestStop(ofReply replyID: String, in session: SessionID, expiresAt: Date) async throws {
+        try await client.putItem(
+            .init(
+                table: tables.replyEvents,
+                item: [
+                    "sessionId": .string(session.rawValue), "eventKey": .string(StoredItems.stopKeyPrefix + replyID),
+                    "replyId": .string(replyID), "expiresAt": StoredItems.millis(expiresAt), "expireAt": StoredItems.seconds(expiresAt),
+                ]
+            )
+        )
+    }
+
+    public func isStopRequested(ofReply replyID: String, in session: SessionID) async throws -> Bool {
+        try await client.getItem(
+            table: tables.replyEvents,
+            key: ["sessionId": .string(session.rawValue), "eventKey": .string(StoredItems.stopKeyPrefix + replyID)]
+        ) != nil
+    }
+
+    /// Deletes what expired before `now` from the connections and reply-event tables (a scan of
+    /// each; both stay small because time to live also clears them).
+    public func sweepExpired(now: Date) async throws -> Int {
+        var removed = 0
+        for (table, keyNames) in [(tables.connections, ["connectionId"]), (tables.replyEvents, ["sessionId", "eventKey"])] {
+            let expired = try await client.queryAll(
+                .init(
+                    table: table, filter: "expiresAt < :now", projection: keyNames.joined(separator: ", "),
+                    .init(values: [":now": StoredItems.millis(now)]), limit: pageSize
+                )
+            )
+            try await client.batchWrite(table: table, expired.map { .delete(key: $0) })
+            removed += expired.count
+        }
+        return removed
+    }
+}

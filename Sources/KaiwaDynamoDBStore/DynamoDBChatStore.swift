@@ -1,0 +1,262 @@
+import Foundation
+import KaiwaAWS
+import KaiwaCore
+import KaiwaStore
+
+/// Conversations in DynamoDB, shared by any number of Kaiwa instances.
+///
+/// Appends are ordered by the session item's `messageCount`: each append reads the counter,
+/// then writes the messages and the new counter in one transaction on the condition that the
+/// counter did not move; an instance that lost the race reads again and retries. Within an
+/// instance, appends to one session queue up instead of racing.
+///
+/// Session lists read a global secondary index, so a session written on another instance may
+/// take a moment (usually well under a second) to appear in them; everything else reads with
+/// strong consistency.
+public struct DynamoDBChatStore: ChatStore {
+    public let client: DynamoDBClient
+    public let tables: DynamoDBTables
+    /// How long history is kept: items carry `expireAt` = their time + retention.
+    public let retention: TimeInterval
+    /// Items per `Query` page (`nil`: DynamoDB's 1 MB pages); small in tests of pagination.
+    let pageSize: Int?
+    private let locks = SessionWriteLocks()
+
+    public init(client: DynamoDBClient, tables: DynamoDBTables, retention: TimeInterval, pageSize: Int? = nil) {
+        self.client = client
+        self.tables = tables
+        self.retention = retention
+        self.pageSize = pageSize
+    }
+
+    public var kind: String { "dynamodb" }
+
+    /// Throws unless DynamoDB answers a read of the sessions table (one cheap `GetItem`; the
+    /// full check of every table and index runs at start-up).
+    public func checkHealth() async throws {
+        _ = try await client.getItem(table: tables.sessions, key: sessionKey(SessionID(trusted: "~health")), consistent: false)
+    }
+
+    // MARK: Sessions
+
+    public func openSession(_ session: SessionRecord, appending messages: [NewMessage]) async throws -> (session: SessionRecord, messages: [MessageRecord]) {
+        try await locks.withLock(session.id) {
+            try await retryingLostRaces {
+                guard let existing = try await client.getItem(table: tables.sessions, key: sessionKey(session.id)) else {
+                    return try await create(session, with: messages)
+                }
+                let stored = try await append(messages, after: existing, replyEvents: [])
+                return (try StoredItems.session(existing), stored)
+            }
+        }
+    }
+
+    private func create(_ session: SessionRecord, with messages: [NewMessage]) async throws -> (SessionRecord, [MessageRecord]) {
+        var created = session
+        let (records, timestamps) = positions(for: messages, in: session.id, after: 0, lastTimestamp: 0)
+        if let last = records.last { created.updatedAt = max(created.updatedAt, last.createdAt) }
+        var items: [DynamoDBClient.TransactionItem] = [
+            .put(
+                .init(
+                    table: tables.sessions,
+                    item: StoredItems.sessionItem(created, messageCount: records.count, lastTimestamp: timestamps.last ?? 0, retention: retention),
+                    condition: "attribute_not_exists(sessionId)"
+                )
+            )
+        ]
+        items += zip(records, timestamps).map { record, timestamp in
+            .put(.init(table: tables.history, item: StoredItems.messageItem(record, timestamp: timestamp, retention: retention)))
+        }
+        try await client.transactWrite(items)
+        return (created, records)
+    }
+
+    public func session(_ id: SessionID) async throws -> SessionRecord? {
+        try await client.getItem(table: tables.sessions, key: sessionKey(id)).map(StoredItems.session)
+    }
+
+    public func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
+        guard limit > 0 else { return [] }
+        var values: DynamoDBItem = [:]
+        var condition: String
+        let index: String
+        if let owner, !owner.isEmpty {
+            index = DynamoDBTables.sessionsByOwner
+            condition = "#partition = :partition"
+            values[":partition"] = .string(owner)
+        } else {
+            index = DynamoDBTables.sessionsByUpdate
+            condition = "#partition = :partition"
+            values[":partition"] = StoredItems.allSessions
+        }
+        if let cursor {
+            condition += " AND updatedKey < :cursor"
+            values[":cursor"] = .string(StoredItems.updatedKey(cursor.updatedAt, cursor.id))
+        }
+        let names = ["#partition": owner?.isEmpty == false ? "owner" : "listScope"]
+        let page = try await client.queryPage(
+            .init(table: tables.sessions, index: index, keyCondition: condition, .init(names: names, values: values), newestFirst: true, limit: limit)
+        )
+        return try (page.Items ?? []).map(StoredItems.session)
+    }
+
+    public func deleteSession(_ id: SessionID) async throws -> Bool {
+        let deleted = try await client.deleteItem(.init(table: tables.sessions, key: sessionKey(id)))
+        try await deleteMessages(of: id, before: nil)
+        return deleted != nil
+    }
+
+    // MARK: Messages
+
+    public func appendMessages(_ messages: [NewMessage], to id: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {
+        try await locks.withLock(id) {
+            try await retryingLostRaces {
+                guard let existing = try await client.getItem(table: tables.sessions, key: sessionKey(id)) else {
+                    throw KaiwaError.notFound("There is no session \(id).")
+                }
+                return try await append(messages, after: existing, replyEvents: replyEvents)
+            }
+        }
+    }
+
+    /// Writes `messages` after the session item's counter, with the new counter and the reply
+    /// events, in one transaction that fails if another writer moved the counter first.
+    private func append(_ messages: [NewMessage], after sessionItem: DynamoDBItem, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {
+        let session = try StoredItems.session(sessionItem)
+        let count = sessionItem["messageCount"]?.intValue ?? 0
+        let lastTimestamp = sessionItem["lastTimestamp"]?.intValue ?? 0
+        let (records, timestamps) = positions(for: messages, in: session.id, after: Int(count), lastTimestamp: lastTimestamp)
+        var items: [DynamoDBClient.TransactionItem] = []
+        if let last = records.last {
+            let updatedAt = max(session.updatedAt, last.createdAt)
+            items.append(
+                .update(
+                    .init(
+                        table: tables.sessions, key: sessionKey(session.id),
+                        update: "SET messageCount = :count, lastTimestamp = :last, updatedAt = :updated, updatedKey = :updatedKey, expireAt = :expire",
+                        condition: "messageCount = :expected",
+                        .init(values: [
+                            ":count": .int(count + Int64(records.count)), ":last": .int(timestamps.last!),
+                            ":updated": StoredItems.millis(updatedAt), ":updatedKey": .string(StoredItems.updatedKey(updatedAt, session.id)),
+                            ":expire": StoredItems.seconds(updatedAt.addingTimeInterval(retention)), ":expected": .int(count),
+                        ])
+                    )
+                )
+            )
+        }
+        items += zip(records, timestamps).map { record, timestamp in
+            .put(.init(table: tables.history, item: StoredItems.messageItem(record, timestamp: timestamp, retention: retention)))
+        }
+        items += replyEvents.filter { !$0.events.isEmpty }.map { .put(.init(table: tables.replyEvents, item: StoredItems.replyBatchItem($0))) }
+        if !items.isEmpty { try await client.transactWrite(items) }
+        return records
+    }
+
+    /// Positions after `count` and sort keys after `lastTimestamp`: each message's time in
+    /// milliseconds, moved one past the previous message's when it would not be greater.
+    private func positions(for messages: [NewMessage], in session: SessionID, after count: Int, lastTimestamp: Int64) -> ([MessageRecord], [Int64]) {
+        var timestamp = lastTimestamp
+        var timestamps: [Int64] = []
+        let records = messages.enumerated().map { offset, message in
+            timestamp = max(message.createdAt.millis, timestamp + 1)
+            timestamps.append(timestamp)
+            return MessageRecord(
+                id: message.id, sessionID: session, sequence: count + offset + 1, role: message.role, content: message.content,
+                model: message.model, status: message.status, usage: message.usage, createdAt: message.createdAt
+            )
+        }
+        return (records, timestamps)
+    }
+
+    public func messages(in id: SessionID) async throws -> [MessageRecord] {
+        let items = try await client.queryAll(
+            .init(
+                table: tables.history, keyCondition: "sessionId = :session", .init(values: [":session": .string(id.rawValue)]),
+                consistent: true, limit: pageSize
+            )
+        )
+        return try items.map(StoredItems.message).sorted { $0.sequence < $1.sequence }
+    }
+
+    // MARK: Retention
+
+    /// DynamoDB's time to live deletes expired items on its own, within days; this sweep makes
+    /// retention exact: sessions idle since `cutoff` go with their messages, and older
+    /// messages of the sessions that stay go too.
+    public func sweep(before cutoff: Date) async throws -> SweepResult {
+        let cutoffKey = StoredItems.paddedMillis(cutoff)
+        let idle = try await client.queryAll(
+            .init(
+                table: tables.sessions, index: DynamoDBTables.sessionsByUpdate, keyCondition: "listScope = :all AND updatedKey < :cutoff",
+                .init(values: [":all": StoredItems.allSessions, ":cutoff": .string(cutoffKey)]), limit: pageSize
+            )
+        )
+        var result = SweepResult(sessions: 0, messages: 0)
+        for item in idle {
+            let session = try StoredItems.session(item)
+            do {
+                try await client.deleteItem(
+                    .init(
+                        table: tables.sessions, key: sessionKey(session.id), condition: "updatedAt < :cutoff",
+                        .init(values: [":cutoff": StoredItems.millis(cutoff)])
+                    )
+                )
+            } catch let error as DynamoDBError where error.kind == .conditionalCheckFailed {
+                continue  // a message arrived since the query: the session stays
+            }
+            result.sessions += 1
+            result.messages += try await deleteMessages(of: session.id, before: nil)
+        }
+        let olderThanCutoff = try await client.queryAll(
+            .init(
+                table: tables.sessions, index: DynamoDBTables.sessionsByUpdate, keyCondition: "listScope = :all AND updatedKey >= :cutoff",
+                filter: "createdAt < :cutoffMillis",
+                .init(values: [":all": StoredItems.allSessions, ":cutoff": .string(cutoffKey), ":cutoffMillis": StoredItems.millis(cutoff)]),
+                limit: pageSize
+            )
+        )
+        for item in olderThanCutoff {
+            result.messages += try await deleteMessages(of: try StoredItems.session(item).id, before: cutoff)
+        }
+        return result
+    }
+
+    /// Deletes the session's messages (those stored before `cutoff`, when given); returns how many.
+    @discardableResult
+    private func deleteMessages(of id: SessionID, before cutoff: Date?) async throws -> Int {
+        var values: DynamoDBItem = [":session": .string(id.rawValue)]
+        var condition = "sessionId = :session"
+        if let cutoff {
+            condition += " AND #timestamp < :cutoff"
+            values[":cutoff"] = StoredItems.millis(cutoff)
+        }
+        let keys = try await client.queryAll(
+            .init(
+                table: tables.history, keyCondition: condition, projection: "sessionId, #timestamp",
+                .init(names: ["#timestamp": "timestamp"], values: values), consistent: true, limit: pageSize
+            )
+        )
+        try await client.batchWrite(table: tables.history, keys.map { .delete(key: $0) })
+        return keys.count
+    }
+
+    // MARK: Helpers
+
+    func sessionKey(_ id: SessionID) -> DynamoDBItem {
+        ["sessionId": .string(id.rawValue)]
+    }
+
+    /// Runs `body` again when a conditional write lost to another instance's write.
+    private func retryingLostRaces<T>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch let error as DynamoDBError where error.kind == .transactionCanceled && error.cancellationReasons.contains("ConditionalCheckFailed") {
+                attempt += 1
+                guard attempt < 50 else { throw error }
+                try await Task.sleep(for: client.retry.delay(afterAttempt: min(attempt, 4)))
+            }
+        }
+    }
+}

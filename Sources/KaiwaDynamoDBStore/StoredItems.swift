@@ -1,0 +1,159 @@
+import Foundation
+import KaiwaAWS
+import KaiwaCore
+import KaiwaStore
+
+/// How records become items and back. Times are epoch milliseconds (`N`), except the
+/// time-to-live attribute `expireAt`, which DynamoDB wants in epoch seconds. An item that does
+/// not read back as a record is reported as corrupt, never silently skipped.
+enum StoredItems {
+    static let allSessions = DynamoDBValue.string("all")
+
+    static func millis(_ date: Date) -> DynamoDBValue { .int(date.millis) }
+    static func seconds(_ date: Date) -> DynamoDBValue { .int(Int64(date.timeIntervalSince1970.rounded(.up))) }
+
+    /// The session lists' sort key: newest first by time, then by id, as the other stores order.
+    static func updatedKey(_ date: Date, _ id: SessionID) -> String {
+        paddedMillis(date) + "#" + id.rawValue
+    }
+
+    static func paddedMillis(_ date: Date) -> String {
+        let digits = String(max(0, date.millis))
+        return String(repeating: "0", count: max(0, 13 - digits.count)) + digits
+    }
+
+    // MARK: Sessions
+
+    /// A new session's item; `messageCount` and `lastTimestamp` order its messages.
+    static func sessionItem(_ session: SessionRecord, messageCount: Int, lastTimestamp: Int64, retention: TimeInterval) -> DynamoDBItem {
+        var item: DynamoDBItem = [
+            "sessionId": .string(session.id.rawValue),
+            "agent": .string(session.agent),
+            "title": .string(session.title),
+            "createdAt": millis(session.createdAt),
+            "updatedAt": millis(session.updatedAt),
+            "updatedKey": .string(updatedKey(session.updatedAt, session.id)),
+            "listScope": allSessions,
+            "messageCount": .int(messageCount),
+            "lastTimestamp": .int(lastTimestamp),
+            "expireAt": seconds(session.updatedAt.addingTimeInterval(retention)),
+        ]
+        if let owner = session.owner, !owner.isEmpty { item["owner"] = .string(owner) }
+        return item
+    }
+
+    static func session(_ item: DynamoDBItem) throws -> SessionRecord {
+        let id = item["sessionId"]?.stringValue ?? "?"
+        guard let agent = item["agent"]?.stringValue, let title = item["title"]?.stringValue,
+            let created = item["createdAt"]?.intValue, let updated = item["updatedAt"]?.intValue,
+            let sessionID = try? SessionID(validating: id, maxLength: SessionID.maxStoredLength)
+        else { throw StoreCorruption(row: "session \(id)", problem: "the session item lacks agent, title, times or a valid id") }
+        return SessionRecord(
+            id: sessionID, agent: agent, title: title, owner: item["owner"]?.stringValue,
+            createdAt: Date(millis: created), updatedAt: Date(millis: updated)
+        )
+    }
+
+    // MARK: Messages
+
+    /// A message's item. `content` is its plain text (seed 002's attribute, for people reading
+    /// the table); `blocks` is the JSON of its content blocks, which is what Kaiwa reads.
+    static func messageItem(_ record: MessageRecord, timestamp: Int64, retention: TimeInterval) -> DynamoDBItem {
+        var item: DynamoDBItem = [
+            "sessionId": .string(record.sessionID.rawValue),
+            "timestamp": .int(timestamp),
+            "seq": .int(record.sequence),
+            "messageId": .string(record.id),
+            "role": .string(record.role.rawValue),
+            "content": .string(record.content.plainText),
+            "blocks": .string(JSONText.encode(record.content)),
+            "status": .string(record.status.rawValue),
+            "createdAt": millis(record.createdAt),
+            "expireAt": seconds(record.createdAt.addingTimeInterval(retention)),
+        ]
+        if let model = record.model { item["model"] = .string(model) }
+        if let usage = record.usage {
+            item["inputTokens"] = .int(usage.inputTokens)
+            item["outputTokens"] = .int(usage.outputTokens)
+        }
+        return item
+    }
+
+    static func message(_ item: DynamoDBItem) throws -> MessageRecord {
+        let id = item["messageId"]?.stringValue ?? "?"
+        func corrupt(_ problem: String) -> StoreCorruption { StoreCorruption(row: "message \(id)", problem: problem) }
+        guard let session = item["sessionId"]?.stringValue, let sequence = item["seq"]?.intValue,
+            let created = item["createdAt"]?.intValue, let blocks = item["blocks"]?.stringValue
+        else { throw corrupt("the message item lacks its session, position, time or blocks") }
+        guard let role = item["role"]?.stringValue.flatMap(Role.init(rawValue:)) else { throw corrupt("unknown role") }
+        guard let status = item["status"]?.stringValue.flatMap(MessageStatus.init(rawValue:)) else { throw corrupt("unknown status") }
+        let content: [ContentBlock]
+        do {
+            content = try JSONDecoder().decode([ContentBlock].self, from: Data(blocks.utf8))
+        } catch {
+            throw corrupt("blocks are not valid content blocks: \(error)")
+        }
+        let usage = item["inputTokens"]?.intValue.flatMap { input in
+            item["outputTokens"]?.intValue.map { TokenUsage(inputTokens: Int(input), outputTokens: Int($0)) }
+        }
+        return MessageRecord(
+            id: id, sessionID: SessionID(trusted: session), sequence: Int(sequence), role: role, content: content,
+            model: item["model"]?.stringValue, status: status, usage: usage, createdAt: Date(millis: created)
+        )
+    }
+
+    // MARK: Connections
+
+    static func connectionItem(_ connection: ConnectionRecord) -> DynamoDBItem {
+        var item: DynamoDBItem = [
+            "connectionId": .string(connection.id),
+            "createdAt": millis(connection.createdAt),
+            "expiresAt": millis(connection.expiresAt),
+            "expireAt": seconds(connection.expiresAt),
+        ]
+        if let session = connection.sessionID { item["sessionId"] = .string(session.rawValue) }
+        return item
+    }
+
+    static func connection(_ item: DynamoDBItem) throws -> ConnectionRecord {
+        guard let id = item["connectionId"]?.stringValue, let created = item["createdAt"]?.intValue,
+            let expires = item["expiresAt"]?.intValue ?? item["expireAt"]?.intValue.map({ $0 * 1000 })
+        else { throw StoreCorruption(row: "connection", problem: "the connection item lacks its id or times") }
+        return ConnectionRecord(
+            id: id, sessionID: item["sessionId"]?.stringValue.map(SessionID.init(trusted:)),
+            createdAt: Date(millis: created), expiresAt: Date(millis: expires)
+        )
+    }
+
+    // MARK: Reply events
+
+    static let eventsKeyPrefix = "events#"
+    static let stopKeyPrefix = "stop#"
+
+    /// A batch's sort key: newest batch last, so the latest reply is one query away.
+    static func replyBatchItem(_ batch: ReplyEventBatch) -> DynamoDBItem {
+        let firstSequence = String(batch.events.first?.sequence ?? 0)
+        let paddedSequence = String(repeating: "0", count: max(0, 10 - firstSequence.count)) + firstSequence
+        return [
+            "sessionId": .string(batch.sessionID.rawValue),
+            "eventKey": .string(eventsKeyPrefix + paddedMillis(batch.createdAt) + "#" + paddedSequence),
+            "replyId": .string(batch.replyID),
+            "events": .string("[" + batch.events.map(\.jsonText).joined(separator: ",") + "]"),
+            "createdAt": millis(batch.createdAt),
+            "expiresAt": millis(batch.expiresAt),
+            "expireAt": seconds(batch.expiresAt),
+        ]
+    }
+
+    static func replyEvents(_ item: DynamoDBItem) throws -> [SequencedChatEvent] {
+        let reply = item["replyId"]?.stringValue ?? "?"
+        guard let json = item["events"]?.stringValue else {
+            throw StoreCorruption(row: "reply \(reply)", problem: "the batch has no events")
+        }
+        do {
+            return try JSONDecoder().decode([SequencedChatEvent].self, from: Data(json.utf8))
+        } catch {
+            throw StoreCorruption(row: "reply \(reply)", problem: "events are unreadable: \(error)")
+        }
+    }
+}
