@@ -3,16 +3,18 @@ import KaiwaCore
 import KaiwaStore
 import Testing
 
-/// The behaviour every `ChatStore` promises, run against each implementation.
+/// The behaviour every `ChatStore` promises, run against each implementation (DynamoDB is
+/// `moto_server` on loopback, with three-item query pages so that reads span pages).
 struct StoreContractTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
-        case memory, sqlite
+        case memory, sqlite, dynamodb
         var testDescription: String { rawValue }
 
-        func make() throws -> any ChatStore {
+        func make() async throws -> any ChatStore {
             switch self {
             case .memory: InMemoryChatStore()
             case .sqlite: try SQLiteChatStore(path: makeTemporaryDirectory().appendingPathComponent("kaiwa.sqlite").path)
+            case .dynamodb: try await MotoServer.makeStore(pageSize: 3)
             }
         }
     }
@@ -25,7 +27,7 @@ struct StoreContractTests {
 
     @Test(arguments: Kind.allCases)
     func createdSessionIsReadBackAndNotReplacedBySecondCreate(kind: Kind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try await store.createSessionIfAbsent(session("s1", at: t0))
         var other = session("s1", at: t0.addingTimeInterval(60))
         other.title = "Another title"
@@ -37,7 +39,7 @@ struct StoreContractTests {
 
     @Test(arguments: Kind.allCases)
     func messagesKeepTheirBlocksStatusUsageAndOrder(kind: Kind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let id = SessionID(trusted: "s1")
         _ = try await store.createSessionIfAbsent(session("s1", at: t0))
         let blocks: [ContentBlock] = [
@@ -66,7 +68,7 @@ struct StoreContractTests {
 
     @Test(arguments: Kind.allCases)
     func appendingToAMissingSessionIsNotFound(kind: Kind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         await #expect(throws: KaiwaError.self) {
             try await store.appendMessage(NewMessage(role: .user, content: [.text("hi")], createdAt: t0), to: SessionID(trusted: "ghost"))
         }
@@ -74,7 +76,7 @@ struct StoreContractTests {
 
     @Test(arguments: Kind.allCases)
     func concurrentAppendsToOneSessionGetDistinctGaplessPositions(kind: Kind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let id = SessionID(trusted: "busy")
         _ = try await store.createSessionIfAbsent(session("busy", at: t0))
         let records = try await withThrowingTaskGroup(of: MessageRecord.self) { group in
@@ -93,7 +95,7 @@ struct StoreContractTests {
 
     @Test(arguments: Kind.allCases)
     func sessionsAreListedNewestFirstAcrossPages(kind: Kind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         for index in 0..<5 {
             _ = try await store.createSessionIfAbsent(session("s\(index)", at: t0.addingTimeInterval(Double(index))))
         }
@@ -107,7 +109,7 @@ struct StoreContractTests {
 
     @Test(arguments: Kind.allCases)
     func listingByOwnerShowsOnlyTheirSessions(kind: Kind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         _ = try await store.createSessionIfAbsent(session("a", at: t0, owner: "alice"))
         _ = try await store.createSessionIfAbsent(session("b", at: t0, owner: "bob"))
         #expect(try await store.listSessions(owner: "alice", limit: 10, after: nil).map(\.id.rawValue) == ["a"])
@@ -116,7 +118,7 @@ struct StoreContractTests {
 
     @Test(arguments: Kind.allCases)
     func deletingASessionDeletesItsMessages(kind: Kind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let id = SessionID(trusted: "gone")
         _ = try await store.createSessionIfAbsent(session("gone", at: t0))
         _ = try await store.appendMessage(NewMessage(role: .user, content: [.text("hi")], createdAt: t0), to: id)
@@ -128,7 +130,7 @@ struct StoreContractTests {
 
     @Test(arguments: Kind.allCases)
     func sweepRemovesHistoryOlderThanTheCutoffOnly(kind: Kind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let old = SessionID(trusted: "old")
         let active = SessionID(trusted: "active")
         _ = try await store.createSessionIfAbsent(session("old", at: t0))

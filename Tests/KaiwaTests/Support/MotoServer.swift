@@ -1,0 +1,62 @@
+import AsyncHTTPClient
+import Foundation
+import KaiwaAWS
+import KaiwaDynamoDBStore
+
+/// One `moto_server` (PyPI `moto[server]`, DynamoDB's wire protocol) on loopback for the
+/// whole test run, started on first use. A small shell watchdog stops it when the test
+/// process ends. Each test makes its own tables under a fresh prefix.
+actor MotoServer {
+    static let shared = MotoServer()
+
+    private var started: Task<String, any Error>?
+
+    /// The server's URL, starting it if needed.
+    func url() async throws -> String {
+        if let started { return try await started.value }
+        let task = Task { try await Self.start() }
+        started = task
+        return try await task.value
+    }
+
+    private static func start() async throws -> String {
+        let port = Int.random(in: 40_000..<50_000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [
+            "-c",
+            "moto_server -H 127.0.0.1 -p \(port) >/dev/null 2>&1 & m=$!; while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; kill $m",
+        ]
+        // The watchdog must not hold the test process's output open, or `swift test` would wait for it.
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let url = "http://127.0.0.1:\(port)"
+        try await waitUntil(timeout: .seconds(30)) {
+            (try? await testHTTPClient.execute(.init(url: url + "/moto-api/"), timeout: .seconds(1)))?.status.code == 200
+        }
+        return url
+    }
+
+    struct TestingKeys: AWSCredentialProvider {
+        func credentials() async throws -> AWSCredentials? { AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing") }
+    }
+
+    /// A client for the shared server.
+    static func client() async throws -> DynamoDBClient {
+        DynamoDBClient(endpoint: try await shared.url(), region: "ap-northeast-1", credentials: TestingKeys(), client: testHTTPClient)
+    }
+
+    /// A prefix no other test uses.
+    static func freshPrefix() -> String {
+        "t" + UUID().uuidString.prefix(8).lowercased() + "-"
+    }
+
+    /// A DynamoDB store on fresh tables.
+    static func makeStore(retention: TimeInterval = 7 * 24 * 3600, pageSize: Int? = nil) async throws -> DynamoDBChatStore {
+        let client = try await client()
+        let tables = DynamoDBTables(prefix: freshPrefix())
+        _ = try await tables.create(using: client)
+        return DynamoDBChatStore(client: client, tables: tables, retention: retention, pageSize: pageSize)
+    }
+}

@@ -1,0 +1,104 @@
+"""Starts a real Kaiwa server for the browser tests: the binary from KAIWA_BIN, the web page
+from this repository's `web/`, the fake model server, agent profiles with suggested prompts,
+and the test MCP server's tools (`calc_add`)."""
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+AGENTS = {
+    "default": "assistant",
+    "agents": [
+        {
+            "name": "assistant",
+            "display_name": "Assistant",
+            "system_prompt": "You are Kaiwa, a helpful assistant.",
+            "tools": ["calc_add"],
+            "suggested_prompts": ["Tell me something nice", "Show me some Markdown"],
+        },
+        {
+            "name": "events",
+            "display_name": "Event finder",
+            "system_prompt": "You find tech events.",
+            "suggested_prompts": ["TypeScriptのカンファレンスある？", "面白そうなイベント教えて"],
+        },
+    ],
+}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class KaiwaServer:
+    def __init__(self, workdir, model_base_url, name="kaiwa", extra_env=None):
+        self.workdir = Path(workdir)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log_path = self.workdir / f"{name}.log"
+        agents_path = self.workdir / f"{name}-agents.json"
+        agents_path.write_text(json.dumps(AGENTS))
+        mcp_path = self.workdir / f"{name}-mcp.json"
+        mcp_server = os.environ.get("KAIWA_TEST_MCP_SERVER", str(REPO / ".build/debug/kaiwa-test-mcp-server"))
+        mcp_path.write_text(json.dumps({"mcpServers": {"calc": {"command": str(Path(mcp_server).resolve()), "args": []}}}))
+        self.env = {
+            **os.environ,
+            "KAIWA_HOST": "127.0.0.1",
+            "KAIWA_PORT": str(self.port),
+            "KAIWA_STORE": "sqlite",
+            "KAIWA_SQLITE_PATH": str(self.workdir / f"{name}.sqlite"),
+            "KAIWA_WEB_ROOT": str(REPO / "web"),
+            "KAIWA_MODEL": "openai:fake-model",
+            "KAIWA_OPENAI_BASE_URL": model_base_url,
+            "KAIWA_AGENTS_PATH": str(agents_path),
+            "KAIWA_MCP_CONFIG": str(mcp_path),
+            "KAIWA_LOG_LEVEL": "info",
+            **(extra_env or {}),
+        }
+        self.process = None
+
+    def start(self, timeout=60):
+        binary = os.environ.get("KAIWA_BIN", str(REPO / ".build/debug/kaiwa"))
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen([str(Path(binary).resolve()), "serve"], env=self.env, cwd=self.workdir,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"kaiwa exited with {self.process.returncode}:\n{self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(self.url + "health", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"kaiwa did not become healthy:\n{self.log_path.read_text()}")
+
+    def requests_to(self, path):
+        """How many requests for `path` the server has logged."""
+        self.log.flush()
+        return self.log_path.read_text().count(f"path={path} ")
+
+    def get_json(self, path):
+        with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            return json.loads(response.read())
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process:
+            self.log.close()
