@@ -1,0 +1,123 @@
+// Kaiwa's HTTP API as the page uses it: JSON routes, and replies as Server-Sent Events.
+// The API's address comes from ui/config.js ("" = the server that served the page).
+
+import { readEventStream } from "./sse.js";
+
+const configured = (window.KAIWA_CONFIG?.apiBaseUrl ?? "").trim().replace(/\/+$/, "");
+// Without a configured address, paths stay relative to the page, so Kaiwa also works
+// behind a proxy that serves it under a sub-path.
+const url = (path) => (configured ? `${configured}/${path}` : path);
+
+/** How long the server may take to start answering a request. */
+const RESPONSE_TIMEOUT_MS = 30000;
+
+/** An error answer from the server: `{"error": code, "message": sentence}` with its status. */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || `HTTP ${status}`);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** The server did not answer within RESPONSE_TIMEOUT_MS. */
+export class RequestTimeoutError extends Error {
+  constructor() {
+    super("The server did not answer in time.");
+    this.name = "RequestTimeoutError";
+  }
+}
+
+/**
+ * `fetch` that gives up when the server does not answer in time, and turns error answers
+ * into `ApiError`. `signal` cancels it (and, for streams, the reading that follows).
+ */
+async function call(path, { method = "GET", body, signal, accept = "application/json" } = {}) {
+  const controller = new AbortController();
+  const cancel = () => controller.abort(signal.reason);
+  if (signal?.aborted) cancel();
+  signal?.addEventListener("abort", cancel, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, RESPONSE_TIMEOUT_MS);
+  let response;
+  try {
+    response = await fetch(url(path), {
+      method,
+      headers: body === undefined ? { Accept: accept } : { Accept: accept, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: controller.signal,
+      cache: "no-store",
+    });
+  } catch (error) {
+    if (timedOut) throw new RequestTimeoutError();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!response.ok) {
+    let answer = {};
+    try {
+      answer = await response.json();
+    } catch {
+      // Not JSON (a proxy's error page): the status says enough.
+    }
+    throw new ApiError(response.status, answer.error ?? "", answer.message ?? "");
+  }
+  return response;
+}
+
+async function* events(response) {
+  for await (const { data } of readEventStream(response.body)) {
+    try {
+      yield JSON.parse(data);
+    } catch {
+      // Not one of Kaiwa's events; skip it.
+    }
+  }
+}
+
+export async function listAgents() {
+  return (await call("api/agents")).json();
+}
+
+export async function listSessions(limit = 50) {
+  return (await call(`api/sessions?limit=${limit}`)).json();
+}
+
+/** One conversation with its messages, or `null` when the server has none with this id. */
+export async function getSession(id) {
+  try {
+    return await (await call(`api/sessions/${encodeURIComponent(id)}`)).json();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+}
+
+export async function deleteSession(id) {
+  await call(`api/sessions/${encodeURIComponent(id)}`, { method: "DELETE" });
+}
+
+/** Asks the server to stop the session's running reply; its stream then ends with `done`. */
+export async function stopReply(sessionId) {
+  return (await call(`api/sessions/${encodeURIComponent(sessionId)}/stop`, { method: "POST", body: {} })).json();
+}
+
+/** Sends a message; the reply's events follow as an async iterable. */
+export async function startReply({ message, sessionId, agent }, signal) {
+  const body = { message, session_id: sessionId };
+  if (agent) body.agent = agent;
+  const response = await call("chat/stream", { method: "POST", body, signal, accept: "text/event-stream" });
+  return events(response);
+}
+
+/** The session's latest reply from after event `lastSeq`: what was missed, then the live rest. */
+export async function resumeReply(sessionId, lastSeq, signal) {
+  const path = `api/sessions/${encodeURIComponent(sessionId)}/stream?last_event_id=${lastSeq}`;
+  const response = await call(path, { signal, accept: "text/event-stream" });
+  return events(response);
+}

@@ -1,0 +1,204 @@
+// Kaiwa's chat page: connects the page's controls to the conversation, the conversation
+// list, the agent picker and the language switch, then opens the conversation the user was
+// in (its session id survives reloads).
+
+import * as api from "./api.js";
+import { Conversation } from "./conversation.js";
+import { language, onLanguageChange, setLanguage, translatePage } from "./i18n.js";
+import { MessageList } from "./message-list.js";
+import { SessionList } from "./session-list.js";
+import { recall } from "./storage.js";
+
+const $ = (id) => document.getElementById(id);
+const app = $("app");
+const input = $("message-input");
+const composer = $("composer");
+const agentPicker = $("agent-picker");
+const languagePicker = $("language-picker");
+const sidebarToggle = $("open-sidebar");
+
+const messages = new MessageList($("messages"), $("conversation"));
+const conversation = new Conversation({
+  messages,
+  onChange: render,
+  onSessionsChanged: refreshSessions,
+  restoreInput(text) {
+    if (input.value.trim() === "") input.value = text;
+    fitInput();
+    input.focus();
+  },
+});
+const sessions = new SessionList({
+  list: $("session-list"),
+  empty: $("session-empty"),
+  dialog: $("confirm-delete"),
+  onOpen(id) {
+    closeSidebar();
+    if (id !== conversation.sessionId || conversation.isEmpty) conversation.open(id);
+    input.focus();
+  },
+  async onDelete(id) {
+    try {
+      await api.deleteSession(id);
+    } catch {
+      // Already gone, or the server is away: the list below shows what is true.
+    }
+    if (id === conversation.sessionId) conversation.startNew();
+    await refreshSessions();
+    input.focus();
+  },
+});
+
+/** Redraws what depends on the conversation's state. */
+function render() {
+  const busy = conversation.busy;
+  $("send-button").hidden = busy;
+  $("stop-button").hidden = !busy;
+  const showWelcome = conversation.isEmpty && !busy && !conversation.loading;
+  $("welcome").hidden = !showWelcome;
+  if (showWelcome) renderSuggestions();
+  if (conversation.agent && agentPicker.value !== conversation.agent) agentPicker.value = conversation.agent;
+  sessions.markCurrent(conversation.sessionId);
+}
+
+/** The agent's suggested prompts, shown on an empty conversation; a click sends one. */
+function renderSuggestions() {
+  const prompts = conversation.agents.get(conversation.agent)?.suggested_prompts ?? [];
+  $("suggestions").replaceChildren(
+    ...prompts.map((prompt) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "suggestion";
+      button.textContent = prompt;
+      button.addEventListener("click", () => {
+        conversation.send(prompt);
+        input.focus();
+      });
+      item.append(button);
+      return item;
+    }),
+  );
+  $("suggestions").hidden = prompts.length === 0;
+}
+
+let sessionsRequest = 0;
+async function refreshSessions() {
+  const request = ++sessionsRequest;
+  try {
+    const { sessions: list } = await api.listSessions();
+    if (request === sessionsRequest) sessions.show(list);
+  } catch {
+    // The list stays as it was; the next reply refreshes it.
+  }
+}
+
+// ---- the message box ----
+
+function fitInput() {
+  input.style.height = "auto";
+  input.style.height = `${Math.min(input.scrollHeight, window.innerHeight * 0.4)}px`;
+}
+
+function submit() {
+  if (conversation.busy || conversation.loading || input.value.trim() === "") return;
+  const text = input.value;
+  input.value = "";
+  fitInput();
+  conversation.send(text);
+}
+
+composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  submit();
+});
+input.addEventListener("keydown", (event) => {
+  // Enter sends; Shift+Enter makes a new line; Enter that confirms IME input (Japanese) does neither.
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+    event.preventDefault();
+    submit();
+  }
+});
+input.addEventListener("input", fitInput);
+$("stop-button").addEventListener("click", () => conversation.stop());
+
+// ---- agents, new conversation, language ----
+
+agentPicker.addEventListener("change", () => {
+  const agent = agentPicker.value;
+  // A session keeps the agent it started with; another agent needs a new conversation.
+  if (!conversation.isEmpty || conversation.busy) conversation.startNew();
+  conversation.chooseAgent(agent);
+});
+
+function startNewConversation() {
+  closeSidebar();
+  conversation.startNew();
+  input.focus();
+}
+$("new-chat").addEventListener("click", startNewConversation);
+$("new-chat-top").addEventListener("click", startNewConversation);
+
+languagePicker.addEventListener("change", () => setLanguage(languagePicker.value));
+onLanguageChange(() => {
+  languagePicker.value = language();
+  sessions.refreshTimes();
+});
+
+// ---- the sidebar as a drawer on phones ----
+
+function openSidebar() {
+  app.classList.add("sidebar-open");
+  $("scrim").hidden = false;
+  sidebarToggle.setAttribute("aria-expanded", "true");
+  $("new-chat").focus();
+}
+
+function closeSidebar() {
+  if (!app.classList.contains("sidebar-open")) return;
+  app.classList.remove("sidebar-open");
+  $("scrim").hidden = true;
+  sidebarToggle.setAttribute("aria-expanded", "false");
+  sidebarToggle.focus();
+}
+
+sidebarToggle.addEventListener("click", openSidebar);
+$("close-sidebar").addEventListener("click", closeSidebar);
+$("scrim").addEventListener("click", closeSidebar);
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && app.classList.contains("sidebar-open")) closeSidebar();
+});
+
+// ---- start ----
+
+async function start() {
+  translatePage();
+  languagePicker.value = language();
+  let agents = [];
+  let defaultAgent = null;
+  try {
+    ({ agents, default_agent: defaultAgent } = await api.listAgents());
+  } catch {
+    // Without the list, the server's default agent answers.
+  }
+  agentPicker.replaceChildren(
+    ...agents.map((agent) => {
+      const option = document.createElement("option");
+      option.value = agent.name;
+      option.textContent = agent.display_name || agent.name;
+      return option;
+    }),
+  );
+  agentPicker.closest("label").hidden = agents.length === 0;
+  const remembered = recall("agent");
+  conversation.setAgents(agents, agents.some((agent) => agent.name === remembered) ? remembered : defaultAgent);
+
+  const sessionId = recall("sessionId");
+  if (sessionId) await conversation.open(sessionId);
+  else conversation.startNew();
+  await refreshSessions();
+  document.body.dataset.ready = "true"; // for tests and people: the page has loaded its data
+  input.focus();
+}
+
+start();

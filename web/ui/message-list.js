@@ -1,0 +1,152 @@
+// The conversation's messages on screen: the user's messages, the replies, notices; a stored
+// conversation drawn from the server's messages; copy buttons; keeping the newest in view.
+
+import { translated } from "./i18n.js";
+import { ReplyView } from "./reply-view.js";
+
+export class MessageList {
+  constructor(list, scroller) {
+    this.list = list;
+    this.scroller = scroller;
+    this.followBottom = true;
+    scroller.addEventListener("scroll", () => {
+      this.followBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+    });
+    // While the reader is at the bottom, growing replies keep the bottom in view.
+    new MutationObserver(() => {
+      if (this.followBottom) scroller.scrollTop = scroller.scrollHeight;
+    }).observe(list, { childList: true, subtree: true, characterData: true });
+    list.addEventListener("click", (event) => {
+      const button = event.target.closest("[data-copy-code]");
+      if (button) copyCode(button);
+    });
+  }
+
+  get isEmpty() {
+    return !this.list.querySelector(".message");
+  }
+
+  clear() {
+    this.list.replaceChildren();
+    this.followBottom = true;
+  }
+
+  addUserMessage(text) {
+    const item = document.createElement("li");
+    item.className = "message user";
+    const who = translated(document.createElement("span"), "you");
+    who.className = "visually-hidden";
+    const bubble = document.createElement("div");
+    bubble.className = "bubble";
+    bubble.textContent = text;
+    item.append(who, bubble);
+    this.followBottom = true;
+    this.list.append(item);
+    return item;
+  }
+
+  addReply() {
+    const reply = new ReplyView();
+    this.list.append(reply.element);
+    return reply;
+  }
+
+  /** A line from the page itself (not from the model), such as "your session timed out". */
+  addNotice(messageKey) {
+    const item = translated(document.createElement("li"), messageKey);
+    item.className = "notice";
+    item.setAttribute("role", "alert");
+    this.list.append(item);
+    return item;
+  }
+
+  /**
+   * Draws a stored conversation. A reply is every message from one user message to the
+   * next: assistant messages (text and tool calls) and the tool results between them.
+   * Returns the replies' views, the last one last.
+   */
+  showHistory(messages) {
+    this.clear();
+    let reply = null;
+    let last = null;
+    for (const message of messages) {
+      const text = message.text ?? "";
+      const isToolResults = message.role === "user" && (message.content ?? []).every((block) => block.type === "tool_result");
+      if (message.role === "user" && !isToolResults) {
+        reply?.finish();
+        reply = null;
+        this.addUserMessage(text);
+        continue;
+      }
+      reply ??= this.addReply();
+      for (const block of message.content ?? []) {
+        if (block.type === "text") reply.appendText(block.text);
+        else if (block.type === "tool_use") reply.addToolCall({ id: block.id, name: block.name, input: block.input });
+        else if (block.type === "tool_result") {
+          reply.setToolResult({ id: block.tool_use_id, ok: !block.is_error, summary: summarize(block.content) });
+        }
+      }
+      if (message.role === "assistant") {
+        reply.setMeta({ model: message.model, usage: message.usage });
+        last = { reply, status: message.status };
+      }
+    }
+    if (reply) {
+      if (last?.reply === reply && last.status === "error") reply.fail("replyFailed");
+      else reply.finish({ incomplete: last?.reply === reply && last.status === "partial" });
+    }
+    this.followBottom = true;
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+    return reply;
+  }
+
+  /** Whether the last thing shown is a user message still waiting for its reply. */
+  get awaitsReply() {
+    const messages = this.list.querySelectorAll(".message");
+    return messages.length > 0 && messages[messages.length - 1].classList.contains("user");
+  }
+}
+
+/** A stored tool result as a short line, like the live `tool_result` summary. */
+function summarize(content) {
+  const text = String(content ?? "").replace(/\s+/g, " ").trim();
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+async function copyCode(button) {
+  const code = button.closest(".code-block")?.querySelector("code")?.textContent ?? "";
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(code);
+    copied = true;
+  } catch {
+    copied = copyWithSelection(code);
+  }
+  if (!copied) return;
+  translated(button, "copied");
+  button.classList.add("copied");
+  clearTimeout(button.resetTimer);
+  button.resetTimer = setTimeout(() => {
+    translated(button, "copy");
+    button.classList.remove("copied");
+  }, 2000);
+}
+
+/** The old way to copy, for pages without the Clipboard API (plain http). */
+function copyWithSelection(text) {
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.append(area);
+  area.select();
+  let copied = false;
+  try {
+    copied = document.execCommand("copy");
+  } catch {
+    copied = false;
+  }
+  area.remove();
+  return copied;
+}

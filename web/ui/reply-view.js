@@ -1,0 +1,158 @@
+// One assistant reply in the conversation: its text (Markdown) and tool calls in the order
+// they came, a typing indicator until the first of them, then the model and token usage.
+// The same view shows a streaming reply and a stored one.
+
+import { translated } from "./i18n.js";
+import { renderMarkdown } from "./markdown.js";
+import { ToolCallView } from "./tool-call-view.js";
+
+export class ReplyView {
+  constructor() {
+    this.element = document.createElement("li");
+    this.element.className = "message reply";
+    this.element.setAttribute("aria-busy", "true");
+
+    const avatar = document.createElement("div");
+    avatar.className = "avatar";
+    avatar.setAttribute("aria-hidden", "true");
+    avatar.textContent = "K";
+    const who = translated(document.createElement("span"), "reply");
+    who.className = "visually-hidden";
+
+    this.body = document.createElement("div");
+    this.body.className = "reply-body";
+    this.parts = document.createElement("div");
+    this.parts.className = "reply-parts";
+
+    this.typing = document.createElement("div");
+    this.typing.className = "typing";
+    for (let i = 0; i < 3; i += 1) this.typing.append(document.createElement("span"));
+    const typingLabel = translated(document.createElement("span"), "thinking");
+    typingLabel.className = "visually-hidden";
+    this.typing.append(typingLabel);
+
+    this.status = document.createElement("p");
+    this.status.className = "reply-status";
+    this.status.hidden = true;
+    this.meta = document.createElement("p");
+    this.meta.className = "reply-meta";
+    this.meta.hidden = true;
+
+    this.body.append(who, this.parts, this.typing, this.status, this.meta);
+    this.element.append(avatar, this.body);
+
+    this.tools = new Map();
+    this.text = null; // the text part being written: {element, source}
+    this.renderPending = false;
+  }
+
+  appendText(delta) {
+    if (!delta) return;
+    this.started();
+    if (!this.text) {
+      const element = document.createElement("div");
+      element.className = "markdown";
+      this.parts.append(element);
+      this.text = { element, source: "" };
+    }
+    this.text.source += delta;
+    this.scheduleRender();
+  }
+
+  addToolCall(call) {
+    this.started();
+    this.renderText();
+    this.text = null; // text after the call starts a new part
+    const view = new ToolCallView(call);
+    this.tools.set(call.id, view);
+    this.parts.append(view.element);
+  }
+
+  setToolResult(result) {
+    this.tools.get(result.id)?.setResult(result);
+  }
+
+  setMeta({ model, usage }) {
+    const pieces = [];
+    if (model) {
+      const name = document.createElement("span");
+      name.className = "model-name";
+      name.textContent = model;
+      pieces.push(name);
+    }
+    if (usage) {
+      const tokens = translated(document.createElement("span"), "usage", {
+        input: usage.input_tokens ?? 0,
+        output: usage.output_tokens ?? 0,
+      });
+      tokens.className = "usage";
+      pieces.push(tokens);
+    }
+    this.meta.replaceChildren(...pieces);
+    this.meta.hidden = pieces.length === 0;
+  }
+
+  setReconnecting(reconnecting) {
+    if (reconnecting) this.showStatus("reconnecting", "reconnecting");
+    else if (this.status.dataset.kind === "reconnecting") this.status.hidden = true;
+  }
+
+  /**
+   * The reply ended: `stopped` when the user stopped it, `incomplete` when a stored reply
+   * says only that it ended early (stopped, or cut off by a failure).
+   */
+  finish({ stopped = false, incomplete = false } = {}) {
+    this.renderText();
+    this.done();
+    if (stopped || incomplete) this.showStatus("stopped", stopped ? "stopped" : "incomplete");
+    else if (this.status.dataset.kind === "reconnecting") this.status.hidden = true;
+  }
+
+  /** The reply failed; `messageKey` says why, in the user's words. */
+  fail(messageKey) {
+    this.renderText();
+    this.done();
+    this.showStatus("error", messageKey);
+    this.status.setAttribute("role", "alert");
+  }
+
+  /** Stops showing progress without saying anything (the user left this reply). */
+  detach() {
+    this.renderText();
+    this.done();
+  }
+
+  get isEmpty() {
+    return this.parts.childElementCount === 0;
+  }
+
+  started() {
+    this.typing.hidden = true;
+  }
+
+  done() {
+    this.typing.hidden = true;
+    this.element.setAttribute("aria-busy", "false");
+  }
+
+  showStatus(kind, key) {
+    this.status.dataset.kind = kind;
+    this.status.className = `reply-status reply-status-${kind}`;
+    translated(this.status, key);
+    this.status.hidden = false;
+  }
+
+  // Streaming text is rendered at most once per frame, not once per chunk (a hidden tab
+  // gets no frames, so it renders at once).
+  scheduleRender() {
+    if (this.renderPending) return;
+    if (document.hidden) return this.renderText();
+    this.renderPending = true;
+    requestAnimationFrame(() => this.renderText());
+  }
+
+  renderText() {
+    this.renderPending = false;
+    if (this.text) this.text.element.replaceChildren(renderMarkdown(this.text.source));
+  }
+}
