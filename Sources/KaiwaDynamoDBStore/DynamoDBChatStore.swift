@@ -31,10 +31,14 @@ public struct DynamoDBChatStore: ChatStore {
 
     public var kind: String { "dynamodb" }
 
-    /// Throws unless DynamoDB answers a read of the sessions table (one cheap `GetItem`; the
-    /// full check of every table and index runs at start-up).
+    /// Throws unless DynamoDB answers a read of the sessions table within three seconds (one
+    /// cheap `GetItem`, not retried, so that a load balancer's health check gets its answer in
+    /// time; the full check of every table and index runs at start-up).
     public func checkHealth() async throws {
-        _ = try await client.getItem(table: tables.sessions, key: sessionKey(SessionID(trusted: "~health")), consistent: false)
+        var probe = client
+        probe.retry = .init(maxAttempts: 1)
+        probe.requestTimeout = .seconds(3)
+        _ = try await probe.getItem(table: tables.sessions, key: sessionKey(SessionID(trusted: "~health")), consistent: false)
     }
 
     // MARK: Sessions
@@ -64,9 +68,7 @@ public struct DynamoDBChatStore: ChatStore {
                 )
             )
         ]
-        items += zip(records, timestamps).map { record, timestamp in
-            .put(.init(table: tables.history, item: StoredItems.messageItem(record, timestamp: timestamp, retention: retention)))
-        }
+        items += messagePuts(records, timestamps)
         try await client.transactWrite(items)
         return (created, records)
     }
@@ -144,9 +146,7 @@ public struct DynamoDBChatStore: ChatStore {
                 )
             )
         }
-        items += zip(records, timestamps).map { record, timestamp in
-            .put(.init(table: tables.history, item: StoredItems.messageItem(record, timestamp: timestamp, retention: retention)))
-        }
+        items += messagePuts(records, timestamps)
         items += replyEvents.filter { !$0.events.isEmpty }.map { .put(.init(table: tables.replyEvents, item: StoredItems.replyBatchItem($0))) }
         if !items.isEmpty { try await client.transactWrite(items) }
         return records
@@ -166,6 +166,18 @@ public struct DynamoDBChatStore: ChatStore {
             )
         }
         return (records, timestamps)
+    }
+
+    /// Puts that never replace a stored message, whatever the counter said.
+    private func messagePuts(_ records: [MessageRecord], _ timestamps: [Int64]) -> [DynamoDBClient.TransactionItem] {
+        zip(records, timestamps).map { record, timestamp in
+            .put(
+                .init(
+                    table: tables.history, item: StoredItems.messageItem(record, timestamp: timestamp, retention: retention),
+                    condition: "attribute_not_exists(sessionId)"
+                )
+            )
+        }
     }
 
     public func messages(in id: SessionID) async throws -> [MessageRecord] {

@@ -6,21 +6,8 @@ import Testing
 
 /// The connpass key from AWS Secrets Manager, served by moto_server on loopback.
 @Suite(.serialized) struct SecretsManagerTests {
-    /// Starts `moto_server` on a free port, runs `body` with its URL, then stops it.
     static func withMoto(_ body: (String) async throws -> Void) async throws {
-        let port = Int.random(in: 40_000..<50_000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["moto_server", "-H", "127.0.0.1", "-p", "\(port)"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { process.terminate() }
-        let url = "http://127.0.0.1:\(port)"
-        try await waitUntil(timeout: .seconds(20)) {
-            (try? await testHTTPClient.execute(.init(url: url + "/moto-api/"), timeout: .seconds(1)))?.status.code == 200
-        }
-        try await body(url)
+        try await body(try await MotoServer.shared.url())
     }
 
     /// Creates a secret with botocore, the reference client.
@@ -39,9 +26,7 @@ import Testing
         #expect(process.terminationStatus == 0)
     }
 
-    struct TestingKeys: AWSCredentialProvider {
-        func credentials() async throws -> AWSCredentials? { AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing") }
-    }
+    typealias TestingKeys = MotoServer.TestingKeys
 
     @Test func connpassKeyComesFromSecretsManagerWhenNotConfigured() async throws {
         try await Self.withMoto { endpoint in

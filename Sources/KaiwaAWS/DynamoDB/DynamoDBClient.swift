@@ -97,7 +97,8 @@ public struct DynamoDBClient: Sendable {
         let status: HTTPResponseStatus
         let answer: ByteBuffer
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(requestTimeout.components.seconds) * 1_000_000_000))
+            let timeout = TimeAmount.milliseconds(requestTimeout.components.seconds * 1000 + requestTimeout.components.attoseconds / 1_000_000_000_000_000)
+            let response = try await client.execute(request, timeout: timeout)
             status = response.status
             answer = try await response.body.collect(upTo: 64 << 20)
         } catch let error as CancellationError {

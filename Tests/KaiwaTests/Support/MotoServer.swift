@@ -5,7 +5,8 @@ import KaiwaDynamoDBStore
 
 /// One `moto_server` (PyPI `moto[server]`, DynamoDB's wire protocol) on loopback for the
 /// whole test run, started on first use. A small shell watchdog stops it when the test
-/// process ends. Each test makes its own tables under a fresh prefix.
+/// process ends (with SIGKILL: the child inherits a signal mask from the test process in which
+/// SIGTERM may be blocked). Each test makes its own tables under a fresh prefix.
 actor MotoServer {
     static let shared = MotoServer()
 
@@ -25,7 +26,7 @@ actor MotoServer {
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [
             "-c",
-            "moto_server -H 127.0.0.1 -p \(port) >/dev/null 2>&1 & m=$!; while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; kill $m",
+            "moto_server -H 127.0.0.1 -p \(port) >/dev/null 2>&1 & m=$!; while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; kill -9 $m",
         ]
         // The watchdog must not hold the test process's output open, or `swift test` would wait for it.
         process.standardOutput = FileHandle.nullDevice
