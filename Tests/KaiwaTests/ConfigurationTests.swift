@@ -54,7 +54,8 @@ struct ConfigurationTests {
     @Test(arguments: [
         ("KAIWA_PORT", "eighty", "KAIWA_PORT"),
         ("KAIWA_PORT", "70000", "between 0 and 65535"),
-        ("KAIWA_STORE", "postgres", "use one of sqlite, memory"),
+        ("KAIWA_STORE", "postgres", "use one of sqlite, dynamodb, memory"),
+        ("KAIWA_DYNAMODB_TABLE_PREFIX", "my tables/", "table names allow only letters, digits"),
         ("KAIWA_LOG_LEVEL", "loud", "use one of trace"),
         ("KAIWA_MODEL", "gpt", "use rules, openai:<model>"),
         ("KAIWA_MODEL", "openai:", "use rules, openai:<model>"),

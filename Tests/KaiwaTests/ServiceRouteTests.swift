@@ -49,7 +49,12 @@ struct ServiceRouteTests {
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "text/html; charset=utf-8")
             #expect(response.text.contains("<form"))
-            #expect(response.text.contains("\"chat\""))
+            #expect(response.text.contains(#"src="ui/app.js""#))
+            let script = try await client.get("/ui/app.js")
+            #expect(script.status == .ok)
+            #expect(script.headers[.contentType] == "text/javascript; charset=utf-8")
+            #expect(try await client.get("/ui/app.css").headers[.contentType] == "text/css; charset=utf-8")
+            #expect(try await client.get("/ui/index.html").status == .notFound)
         }
     }
 

@@ -171,7 +171,11 @@ public final class ReplyRunner: Service, Sendable {
                 await self.chat.run(
                     reply.turn,
                     replyEvents: { final in self.batches(for: reply, ending: final) },
-                    emit: { event in reply.publish(event, at: clock.now(), stored: event.event.isTerminal) }
+                    emit: { event in
+                        reply.publish(event, at: clock.now(), stored: event.event.isTerminal)
+                        // Stored at once, so that every instance knows the reply runs (and can stop it).
+                        if event.sequence == 1 && !event.event.isTerminal { await self.persistEvents(of: [reply]) }
+                    }
                 )
             }
             group.addTask { await reply.stopSignal.wait() }

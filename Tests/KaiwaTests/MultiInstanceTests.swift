@@ -1,0 +1,151 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import KaiwaDynamoDBStore
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// Two `kaiwa serve` processes sharing one DynamoDB (moto_server): a conversation moves between
+/// them, both list the same sessions, and a stop sent to one stops a reply running on the other.
+@Suite(.serialized) struct MultiInstanceTests {
+    /// A `kaiwa serve` process on a free port, stopped when the test ends.
+    final class KaiwaProcess: Sendable {
+        let port: Int
+        let process: Process
+
+        init(environment: [String: String]) async throws {
+            port = Int.random(in: 20_000..<30_000)
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kaiwa")
+            process.arguments = ["serve", "--port", "\(port)", "--store", "dynamodb", "--log-level", "warning"]
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let port = port
+            try await waitUntil(timeout: .seconds(30)) {
+                (try? await HTTPClient.shared.execute(.init(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1)))?.status == .ok
+            }
+        }
+
+        func stop() {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        func request(_ method: NIOHTTP1.HTTPMethod, _ path: String, json: String? = nil) async throws -> (status: Int, body: [String: Any]) {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+            request.method = method
+            if let json {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(string: json))
+            }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let object = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+            return (Int(response.status.code), object)
+        }
+    }
+
+    /// An OpenAI-compatible model: "slow please" streams a hundred words, ten a second; anything
+    /// else is answered at once with "noted". Every request body is recorded.
+    static func withFakeModel(_ body: @Sendable (_ baseURL: String, _ requests: Shared<[String]>) async throws -> Void) async throws {
+        let requests = Shared<[String]>([])
+        try await withFakeUpstream({ router in
+            router.post("/v1/chat/completions") { request, _ in
+                var request = request
+                let text = String(buffer: try await request.collectBody(upTo: 1 << 20))
+                requests.update { $0.append(text) }
+                let slow = text.contains("slow please")
+                let words = slow ? (1...100).map { "word\($0) " } : ["noted"]
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: ResponseBody { writer in
+                        for word in words {
+                            try await writer.write(ByteBuffer(string: "data: \(OpenAIProviderTests.delta(word))\n\n"))
+                            if slow { try await Task.sleep(for: .milliseconds(100)) }
+                        }
+                        try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                        try await writer.finish(nil)
+                    }
+                )
+            }
+        }) { baseURL in
+            try await body(baseURL, requests)
+        }
+    }
+
+    static func withTwoInstances(_ body: @Sendable (KaiwaProcess, KaiwaProcess, Shared<[String]>) async throws -> Void) async throws {
+        let prefix = MotoServer.freshPrefix()
+        _ = try await DynamoDBTables(prefix: prefix).create(using: try await MotoServer.client())
+        let moto = try await MotoServer.shared.url()
+        try await withFakeModel { baseURL, requests in
+            let environment = [
+                "AWS_ENDPOINT_URL_DYNAMODB": moto, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_REGION": "ap-northeast-1", "KAIWA_DYNAMODB_TABLE_PREFIX": prefix, "KAIWA_MODEL": "openai:fake",
+                "KAIWA_OPENAI_BASE_URL": baseURL + "/v1",
+            ]
+            let first = try await KaiwaProcess(environment: environment)
+            defer { first.stop() }
+            let second = try await KaiwaProcess(environment: environment)
+            defer { second.stop() }
+            try await body(first, second, requests)
+        }
+    }
+
+    @Test func aConversationContinuesAlternatelyOnTwoInstancesAndBothListIt() async throws {
+        try await Self.withTwoInstances { first, second, requests in
+            for (index, instance) in [first, second, first].enumerated() {
+                let answer = try await instance.request(.POST, "/chat", json: #"{"message":"turn \#(index)","session_id":"shared-1"}"#)
+                #expect(answer.status == 200)
+                #expect(answer.body["response"] as? String == "noted")
+            }
+            // The third turn, on the first instance, sent the model the turn the second one took.
+            #expect(requests.get().last?.contains("turn 1") == true)
+
+            for instance in [first, second] {
+                let conversation = try await instance.request(.GET, "/api/sessions/shared-1")
+                let texts = (conversation.body["messages"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
+                #expect(texts == ["turn 0", "noted", "turn 1", "noted", "turn 2", "noted"])
+            }
+            let listedByFirst = try await first.request(.GET, "/api/sessions").body["sessions"] as? [[String: Any]]
+            let listedBySecond = try await second.request(.GET, "/api/sessions").body["sessions"] as? [[String: Any]]
+            #expect(listedByFirst?.compactMap { $0["id"] as? String } == ["shared-1"])
+            #expect(listedBySecond?.compactMap { $0["id"] as? String } == ["shared-1"])
+        }
+    }
+
+    @Test func aStopSentToOneInstanceStopsTheReplyRunningOnTheOther() async throws {
+        try await Self.withTwoInstances { first, second, _ in
+            let stoppedAt = Shared<ContinuousClock.Instant?>(nil)
+            let doneStopped = Shared<Bool?>(nil)
+            let started = ContinuousClock.now
+            _ = try await SSEClient.stream(port: first.port, path: "/chat/stream", json: #"{"message":"slow please","session_id":"shared-2"}"#) {
+                event in
+                if event.event == "delta" && stoppedAt.get() == nil {
+                    let answer = try await second.request(.POST, "/api/sessions/shared-2/stop")
+                    #expect(answer.status == 200)
+                    #expect(answer.body["stopped"] as? Bool == true)
+                    stoppedAt.set(ContinuousClock.now)
+                }
+                if event.event == "done" {
+                    doneStopped.set(event.data["stopped"] as? Bool)
+                    return false
+                }
+                return true
+            }
+            let finished = ContinuousClock.now
+            #expect(doneStopped.get() == true)
+            // Stopped within the documented delay (a store check every second), long before
+            // the ten seconds the whole reply would take.
+            let delay = finished - (stoppedAt.get() ?? started)
+            #expect(delay < .seconds(4), "the stop took \(delay)")
+
+            let conversation = try await second.request(.GET, "/api/sessions/shared-2")
+            let messages = conversation.body["messages"] as? [[String: Any]] ?? []
+            #expect(messages.last?["status"] as? String == "partial")
+            // A stop for a session with no running reply says so.
+            #expect(try await second.request(.POST, "/api/sessions/shared-2/stop").body["stopped"] as? Bool == false)
+        }
+    }
+}
