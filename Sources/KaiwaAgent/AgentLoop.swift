@@ -111,7 +111,7 @@ struct AgentLoop: Sendable {
         }
         let timeout = toolTimeout
         do {
-            return try await withThrowingTaskGroup(of: ToolOutput?.self) { group in
+            return Self.bounded(try await withThrowingTaskGroup(of: ToolOutput?.self) { group in
                 group.addTask { try await tool.call(input) }
                 group.addTask {
                     try await Task.sleep(for: timeout)
@@ -120,13 +120,32 @@ struct AgentLoop: Sendable {
                 let first = try await group.next()!
                 group.cancelAll()
                 return first ?? .failure("\(name) did not answer within \(Int(timeout.seconds)) seconds. Tell the user to try again later.")
-            }
+            })
         } catch is CancellationError {
             return .failure("\(name) was cancelled.")
         } catch {
             logger.warning("Tool failed", metadata: ["tool": "\(name)", "error": "\(error)"])
             return .failure("\(name) failed: \(error)")
         }
+    }
+
+    /// The most of a tool's output kept (and shown to the model): enough for any useful answer,
+    /// small enough that a message fits a DynamoDB item and a model's context.
+    static let maxToolOutputBytes = 64 * 1024
+
+    /// `output`, cut at `maxToolOutputBytes` (on a character boundary) with a note saying so.
+    static func bounded(_ output: ToolOutput) -> ToolOutput {
+        guard output.content.utf8.count > maxToolOutputBytes else { return output }
+        var kept = ""
+        var bytes = 0
+        for character in output.content {
+            bytes += character.utf8.count
+            if bytes > maxToolOutputBytes { break }
+            kept.append(character)
+        }
+        var bounded = output
+        bounded.content = kept + "\n…(output cut at \(maxToolOutputBytes / 1024) KiB)"
+        return bounded
     }
 
     /// A one-line summary of a tool result for people.

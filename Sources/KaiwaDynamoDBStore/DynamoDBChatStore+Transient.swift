@@ -51,7 +51,7 @@ extension DynamoDBChatStore {
                 table: tables.replyEvents,
                 item: [
                     "sessionId": .string(session.rawValue), "eventKey": .string(StoredItems.stopKeyPrefix + replyID),
-                    "replyId": .string(replyID), "expiresAt": StoredItems.millis(expiresAt), "expireAt": StoredItems.seconds(expiresAt),
+                    "replyId": .string(replyID), "expiresAtMillis": StoredItems.millis(expiresAt), "expireAt": StoredItems.seconds(expiresAt),
                 ]
             )
         )
@@ -71,7 +71,7 @@ extension DynamoDBChatStore {
         for (table, keyNames) in [(tables.connections, ["connectionId"]), (tables.replyEvents, ["sessionId", "eventKey"])] {
             let expired = try await client.queryAll(
                 .init(
-                    table: table, filter: "expiresAt < :now", projection: keyNames.joined(separator: ", "),
+                    table: table, filter: "expiresAtMillis < :now", projection: keyNames.joined(separator: ", "),
                     .init(values: [":now": StoredItems.millis(now)]), limit: pageSize
                 )
             )

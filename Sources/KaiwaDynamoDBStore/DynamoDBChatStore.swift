@@ -45,20 +45,39 @@ public struct DynamoDBChatStore: ChatStore {
 
     public func openSession(_ session: SessionRecord, appending messages: [NewMessage]) async throws -> (session: SessionRecord, messages: [MessageRecord]) {
         try await locks.withLock(session.id) {
-            try await retryingLostRaces {
+            let chunks = Self.writes(of: messages)
+            var (opened, stored) = try await retryingLostRaces {
                 guard let existing = try await client.getItem(table: tables.sessions, key: sessionKey(session.id)) else {
-                    return try await create(session, with: messages)
+                    return try await create(session, with: chunks[0])
                 }
-                let stored = try await append(messages, after: existing, replyEvents: [])
-                return (try StoredItems.session(existing), stored)
+                return try await append(chunks[0], after: existing, replyEvents: [])
             }
+            for chunk in chunks.dropFirst() {
+                let (updated, more) = try await appendRetrying(chunk, to: session.id, replyEvents: [])
+                opened = updated
+                stored += more
+            }
+            return (opened, stored)
+        }
+    }
+
+    /// Messages per transaction: DynamoDB takes 100 items, one is the session item and a few
+    /// are reply events. Longer lists (a long history handed to `/invocations`, many tool
+    /// rounds) are written in several transactions, each after the previous one.
+    static let messagesPerWrite = 90
+
+    static func writes(of messages: [NewMessage]) -> [[NewMessage]] {
+        guard messages.count > messagesPerWrite else { return [messages] }
+        return stride(from: 0, to: messages.count, by: messagesPerWrite).map {
+            Array(messages[$0..<min($0 + messagesPerWrite, messages.count)])
         }
     }
 
     private func create(_ session: SessionRecord, with messages: [NewMessage]) async throws -> (SessionRecord, [MessageRecord]) {
         var created = session
+        created.createdAt = Date(millis: session.createdAt.millis)
         let (records, timestamps) = positions(for: messages, in: session.id, after: 0, lastTimestamp: 0)
-        if let last = records.last { created.updatedAt = max(created.updatedAt, last.createdAt) }
+        created.updatedAt = Date(millis: max(created.updatedAt, records.last?.createdAt ?? .distantPast).millis)
         var items: [DynamoDBClient.TransactionItem] = [
             .put(
                 .init(
@@ -102,35 +121,51 @@ public struct DynamoDBChatStore: ChatStore {
         return try (page.Items ?? []).map(StoredItems.session)
     }
 
+    /// Deletes the messages first, then the session item: a deletion cut short (throttled, or
+    /// the instance gone) leaves a session that can be deleted again, never messages without
+    /// a session that a new session of the same id would inherit.
     public func deleteSession(_ id: SessionID) async throws -> Bool {
-        let deleted = try await client.deleteItem(.init(table: tables.sessions, key: sessionKey(id)))
-        try await deleteMessages(of: id, before: nil)
-        return deleted != nil
+        try await locks.withLock(id) {
+            try await deleteMessages(of: id, before: nil)
+            return try await client.deleteItem(.init(table: tables.sessions, key: sessionKey(id))) != nil
+        }
     }
 
     // MARK: Messages
 
     public func appendMessages(_ messages: [NewMessage], to id: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {
         try await locks.withLock(id) {
-            try await retryingLostRaces {
-                guard let existing = try await client.getItem(table: tables.sessions, key: sessionKey(id)) else {
-                    throw KaiwaError.notFound("There is no session \(id).")
-                }
-                return try await append(messages, after: existing, replyEvents: replyEvents)
+            let chunks = Self.writes(of: messages)
+            var stored: [MessageRecord] = []
+            for (index, chunk) in chunks.enumerated() {
+                stored += try await appendRetrying(chunk, to: id, replyEvents: index == chunks.count - 1 ? replyEvents : []).messages
             }
+            return stored
+        }
+    }
+
+    /// Appends after the session's current last message, reading it again after a lost race.
+    private func appendRetrying(_ messages: [NewMessage], to id: SessionID, replyEvents: [ReplyEventBatch]) async throws -> (session: SessionRecord, messages: [MessageRecord]) {
+        try await retryingLostRaces {
+            guard let existing = try await client.getItem(table: tables.sessions, key: sessionKey(id)) else {
+                throw KaiwaError.notFound("There is no session \(id).")
+            }
+            return try await append(messages, after: existing, replyEvents: replyEvents)
         }
     }
 
     /// Writes `messages` after the session item's counter, with the new counter and the reply
     /// events, in one transaction that fails if another writer moved the counter first.
-    private func append(_ messages: [NewMessage], after sessionItem: DynamoDBItem, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {
-        let session = try StoredItems.session(sessionItem)
+    /// Returns the session as it is after the write, and the stored messages.
+    private func append(_ messages: [NewMessage], after sessionItem: DynamoDBItem, replyEvents: [ReplyEventBatch]) async throws -> (SessionRecord, [MessageRecord]) {
+        var session = try StoredItems.session(sessionItem)
         let count = sessionItem["messageCount"]?.intValue ?? 0
         let lastTimestamp = sessionItem["lastTimestamp"]?.intValue ?? 0
         let (records, timestamps) = positions(for: messages, in: session.id, after: Int(count), lastTimestamp: lastTimestamp)
         var items: [DynamoDBClient.TransactionItem] = []
         if let last = records.last {
-            let updatedAt = max(session.updatedAt, last.createdAt)
+            let updatedAt = Date(millis: max(session.updatedAt, last.createdAt).millis)
+            session.updatedAt = updatedAt
             items.append(
                 .update(
                     .init(
@@ -149,7 +184,7 @@ public struct DynamoDBChatStore: ChatStore {
         items += messagePuts(records, timestamps)
         items += replyEvents.filter { !$0.events.isEmpty }.map { .put(.init(table: tables.replyEvents, item: StoredItems.replyBatchItem($0))) }
         if !items.isEmpty { try await client.transactWrite(items) }
-        return records
+        return (session, records)
     }
 
     /// Positions after `count` and sort keys after `lastTimestamp`: each message's time in

@@ -4,7 +4,8 @@ import KaiwaCore
 import KaiwaStore
 
 /// How records become items and back. Times are epoch milliseconds (`N`), except the
-/// time-to-live attribute `expireAt`, which DynamoDB wants in epoch seconds. An item that does
+/// time-to-live attribute `expireAt`, which DynamoDB wants in epoch seconds (its exact
+/// millisecond twin, `expiresAtMillis`, is what the sweep and the records use). An item that does
 /// not read back as a record is reported as corrupt, never silently skipped.
 enum StoredItems {
     static let allSessions = DynamoDBValue.string("all")
@@ -65,7 +66,7 @@ enum StoredItems {
             "seq": .int(record.sequence),
             "messageId": .string(record.id),
             "role": .string(record.role.rawValue),
-            "content": .string(record.content.plainText),
+            "content": .string(readableText(record.content.plainText)),
             "blocks": .string(JSONText.encode(record.content)),
             "status": .string(record.status.rawValue),
             "createdAt": millis(record.createdAt),
@@ -77,6 +78,12 @@ enum StoredItems {
             item["outputTokens"] = .int(usage.outputTokens)
         }
         return item
+    }
+
+    /// Seed 002's `content`, for people: the text, cut at 4,096 characters so that a long
+    /// message does not take its item's 400 KB twice (`blocks` keeps all of it).
+    static func readableText(_ text: String) -> String {
+        text.count <= 4096 ? text : String(text.prefix(4096)) + "…"
     }
 
     static func message(_ item: DynamoDBItem) throws -> MessageRecord {
@@ -108,7 +115,7 @@ enum StoredItems {
         var item: DynamoDBItem = [
             "connectionId": .string(connection.id),
             "createdAt": millis(connection.createdAt),
-            "expiresAt": millis(connection.expiresAt),
+            "expiresAtMillis": millis(connection.expiresAt),
             "expireAt": seconds(connection.expiresAt),
         ]
         if let session = connection.sessionID { item["sessionId"] = .string(session.rawValue) }
@@ -117,7 +124,7 @@ enum StoredItems {
 
     static func connection(_ item: DynamoDBItem) throws -> ConnectionRecord {
         guard let id = item["connectionId"]?.stringValue, let created = item["createdAt"]?.intValue,
-            let expires = item["expiresAt"]?.intValue ?? item["expireAt"]?.intValue.map({ $0 * 1000 })
+            let expires = item["expiresAtMillis"]?.intValue ?? item["expireAt"]?.intValue.map({ $0 * 1000 })
         else { throw StoreCorruption(row: "connection", problem: "the connection item lacks its id or times") }
         return ConnectionRecord(
             id: id, sessionID: item["sessionId"]?.stringValue.map(SessionID.init(trusted:)),
@@ -140,7 +147,7 @@ enum StoredItems {
             "replyId": .string(batch.replyID),
             "events": .string("[" + batch.events.map(\.jsonText).joined(separator: ",") + "]"),
             "createdAt": millis(batch.createdAt),
-            "expiresAt": millis(batch.expiresAt),
+            "expiresAtMillis": millis(batch.expiresAt),
             "expireAt": seconds(batch.expiresAt),
         ]
     }

@@ -40,6 +40,23 @@ struct AgentLoopTests {
         #expect(stored[3].content.plainText == "Done.")
     }
 
+    @Test func hugeToolOutputIsCutWithANoteBeforeTheModelAndTheStoreSeeIt() async throws {
+        let huge = String(repeating: "あ", count: 70_000)
+        let model = TurnScriptedModel(scripts: [
+            TurnScriptedModel.callTool("echo", id: "t1", input: #"{"text":"\#(huge)"}"#), TurnScriptedModel.say("Done."),
+        ])
+        let chat = chat(model, tools: [EchoTool()])
+        let (_, turn) = try await reply(chat)
+        guard case .toolResult(_, _, let content)? = try await chat.store.messages(in: turn.session.id)[2].content.first else {
+            Issue.record("the tool result was not stored")
+            return
+        }
+        #expect(content.utf8.count <= 64 * 1024 + 40)
+        #expect(content.hasPrefix("echo: あああ"))
+        #expect(content.hasSuffix("…(output cut at 64 KiB)"))
+        #expect(model.requests.recorded.last?.messages.last?.content.first == .toolResult(toolUseID: "t1", isError: false, content: content))
+    }
+
     @Test func severalToolCallsRunConcurrently() async throws {
         let both: [ModelStreamEvent] =
             Array(TurnScriptedModel.callTool("slow", id: "a", input: #"{"text":"1"}"#).dropLast())

@@ -146,5 +146,34 @@ struct DynamoDBLostRaceTests {
         #expect(sent.count == 2)
         #expect(sent[0].contains(#"":expected":{"N":"4"}"#))
         #expect(sent[1].contains(#"":expected":{"N":"5"}"#))
+        // A new attempt is a new request: it carries a token of its own.
+        #expect(Self.token(in: sent[0]) != nil)
+        #expect(Self.token(in: sent[0]) != Self.token(in: sent[1]))
+    }
+
+    static func token(in body: String) -> String? {
+        struct Body: Decodable { var ClientRequestToken: String? }
+        return (try? JSONDecoder().decode(Body.self, from: Data(body.utf8)))?.ClientRequestToken
+    }
+
+    @Test func aTransactionSentAgainAfterAServerErrorCarriesTheSameTokenSoItIsNotAppliedTwice() async throws {
+        let transactions = Shared<[String]>([])
+        try await withFakeUpstream({ router in
+            router.post("/") { request, _ in
+                var request = request
+                transactions.update { $0.append("") }
+                let body = String(buffer: try await request.collectBody(upTo: 1 << 20))
+                transactions.update { $0[$0.count - 1] = body }
+                return transactions.get().count == 1
+                    ? DynamoDBRetryTests.answer(.internalServerError, #"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"lost"}"#)
+                    : DynamoDBRetryTests.answer(.ok, "{}")
+            }
+        }) { endpoint in
+            try await DynamoDBRetryTests.client(endpoint).transactWrite([.put(.init(table: "t", item: ["id": .string("x")]))])
+        }
+        let sent = transactions.get()
+        #expect(sent.count == 2)
+        #expect(Self.token(in: sent[0]) != nil)
+        #expect(Self.token(in: sent[0]) == Self.token(in: sent[1]))
     }
 }

@@ -62,6 +62,28 @@ struct DynamoDBStoreTests {
         #expect(try await rawMessages(store, "ttl").first?["role"] == .string("user"))
     }
 
+    @Test func aHistoryLongerThanOneTransactionIsStoredWholeAndInOrder() async throws {
+        let store = try await MotoServer.makeStore()
+        let id = SessionID(trusted: "handed-over")
+        let history = (1...200).map { NewMessage(role: $0.isMultiple(of: 2) ? .assistant : .user, content: [.text("m\($0)")], createdAt: t0) }
+        let (opened, stored) = try await store.openSession(session("handed-over"), appending: history)
+        #expect(stored.map(\.sequence) == Array(1...200))
+        #expect(opened.updatedAt == t0)
+        #expect(try await store.messages(in: id).map(\.content.plainText) == (1...200).map { "m\($0)" })
+        let more = try await store.appendMessages(history, to: id, replyEvents: [])
+        #expect(more.map(\.sequence) == Array(201...400))
+    }
+
+    @Test func aLongMessageIsKeptWholeWithAShortReadableCopy() async throws {
+        let store = try await MotoServer.makeStore()
+        let text = String(repeating: "長い文章。", count: 20_000)
+        _ = try await store.openSession(session("long-text"), appending: [NewMessage(role: .assistant, content: [.text(text)], createdAt: t0)])
+        #expect(try await store.messages(in: SessionID(trusted: "long-text")).first?.content.plainText == text)
+        let readable = try await rawMessages(store, "long-text").first?["content"]?.stringValue ?? ""
+        #expect(readable.count == 4097)
+        #expect(readable.hasSuffix("…"))
+    }
+
     @Test func historyLongerThanOnePageIsReadWhole() async throws {
         let store = try await MotoServer.makeStore(pageSize: 2)
         let id = SessionID(trusted: "long")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The DynamoDB operations Kaiwa uses, with their inputs as the JSON protocol names them.
 /// Optional fields left `nil` are not sent.
 extension DynamoDBClient {
@@ -243,8 +245,15 @@ extension DynamoDBClient {
 
     /// `TransactWriteItems`: all of `items` are written, or none. A condition that fails
     /// throws `.transactionCanceled` with the reasons per item.
-    public func transactWrite(_ items: [TransactionItem]) async throws {
-        struct Input: Encodable { var TransactItems: [TransactionItem] }
-        let _: Empty = try await send("TransactWriteItems", Input(TransactItems: items))
+    ///
+    /// `token` makes the call idempotent for ten minutes: when an answer is lost and the same
+    /// request is sent again, DynamoDB does not apply it twice (and the retry does not fail on
+    /// conditions the first attempt already changed). Retries inside `send` reuse it.
+    public func transactWrite(_ items: [TransactionItem], token: String = UUID().uuidString) async throws {
+        struct Input: Encodable {
+            var TransactItems: [TransactionItem]
+            var ClientRequestToken: String
+        }
+        let _: Empty = try await send("TransactWriteItems", Input(TransactItems: items, ClientRequestToken: token))
     }
 }

@@ -103,6 +103,11 @@ public final class LiveReply: Sendable {
         }
     }
 
+    /// Gives back events whose write failed, to be written with the next ones.
+    func returnUnflushed(_ events: [SequencedChatEvent]) {
+        state.withLock { state in state.unflushed.insert(contentsOf: events, at: 0) }
+    }
+
     /// Every event so far, in order.
     public var eventsSoFar: [SequencedChatEvent] { state.withLock { $0.events } }
 

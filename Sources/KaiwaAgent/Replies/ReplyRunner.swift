@@ -87,15 +87,18 @@ public final class ReplyRunner: Service, Sendable {
 
     /// Stops the running replies for which another instance stored a stop request.
     private func stopRepliesStoppedElsewhere(_ replies: [LiveReply]) async {
-        for reply in replies {
-            do {
-                if try await chat.store.isStopRequested(ofReply: reply.id, in: reply.sessionID) {
-                    logger.info("Stopping a reply as requested through another instance", metadata: ["session": "\(reply.sessionID)"])
-                    reply.stop()
+        await withDiscardingTaskGroup { group in
+            for reply in replies {
+                group.addTask {
+                    do {
+                        if try await self.chat.store.isStopRequested(ofReply: reply.id, in: reply.sessionID) {
+                            self.logger.info("Stopping a reply as requested through another instance", metadata: ["session": "\(reply.sessionID)"])
+                            reply.stop()
+                        }
+                    } catch {
+                        self.logger.warning("Could not look for stop requests", metadata: ["error": "\(error)"])
+                    }
                 }
-            } catch {
-                logger.warning("Could not look for stop requests", metadata: ["error": "\(error)"])
-                return
             }
         }
     }
@@ -201,16 +204,17 @@ public final class ReplyRunner: Service, Sendable {
     private func persistEvents(of replies: [LiveReply]) async {
         let now = chat.clock.now()
         let expiry = now.addingTimeInterval(settings.maxReplyTime.seconds + settings.resumeGrace.seconds)
-        let batches = replies.compactMap { reply -> ReplyEventBatch? in
+        let batches = replies.compactMap { reply -> (LiveReply, ReplyEventBatch)? in
             let events = reply.takeUnflushed()
             guard !events.isEmpty else { return nil }
-            return ReplyEventBatch(sessionID: reply.sessionID, replyID: reply.id, events: events, createdAt: now, expiresAt: expiry)
+            return (reply, ReplyEventBatch(sessionID: reply.sessionID, replyID: reply.id, events: events, createdAt: now, expiresAt: expiry))
         }
         guard !batches.isEmpty else { return }
         do {
-            try await chat.store.appendReplyEvents(batches)
+            try await chat.store.appendReplyEvents(batches.map(\.1))
         } catch {
-            logger.error("Could not store reply events", metadata: ["error": "\(error)"])
+            logger.error("Could not store reply events; trying again with the next ones", metadata: ["error": "\(error)"])
+            for (reply, batch) in batches { reply.returnUnflushed(batch.events) }
         }
     }
 
