@@ -160,7 +160,7 @@ public struct ChatService: Sendable {
         let final = SequencedChatEvent(
             sequence: sequence + 1,
             event: failure.map { .error(code: $0.code.rawValue, message: $0.message) }
-                ?? .done(messageID: messages[messages.count - 1].id, response: text, stopped: stopped)
+                ?? .done(messageID: messages[messages.count - 1].id, response: text, stopped: stopped, model: model.modelID)
         )
         let events = replyEvents(final)
         let stored: MessageRecord?

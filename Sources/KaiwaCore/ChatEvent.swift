@@ -11,8 +11,8 @@ public enum ChatEvent: Sendable, Hashable {
     case toolResult(id: String, ok: Bool, summary: String)
     /// Tokens the model read and wrote for this reply.
     case usage(TokenUsage)
-    /// The reply is complete (or was stopped) and stored as `messageID`.
-    case done(messageID: String, response: String, stopped: Bool)
+    /// The reply is complete (or was stopped) and stored as `messageID`; `model` wrote it.
+    case done(messageID: String, response: String, stopped: Bool, model: String? = nil)
     /// The reply failed; `code` is a `KaiwaError.Code` raw value.
     case error(code: String, message: String)
 
@@ -52,7 +52,7 @@ public struct SequencedChatEvent: Sendable, Hashable, Codable {
     private enum CodingKeys: String, CodingKey {
         case type, seq, sessionID = "session_id", text, id, name, input, ok, summary
         case inputTokens = "input_tokens", outputTokens = "output_tokens"
-        case messageID = "message_id", response, stopped, error, message
+        case messageID = "message_id", response, stopped, model, error, message
     }
 
     /// `{"type": …, "seq": …, …fields of the event}`: the JSON every transport sends.
@@ -76,10 +76,11 @@ public struct SequencedChatEvent: Sendable, Hashable, Codable {
         case .usage(let usage):
             try container.encode(usage.inputTokens, forKey: .inputTokens)
             try container.encode(usage.outputTokens, forKey: .outputTokens)
-        case .done(let messageID, let response, let stopped):
+        case .done(let messageID, let response, let stopped, let model):
             try container.encode(messageID, forKey: .messageID)
             try container.encode(response, forKey: .response)
             try container.encode(stopped, forKey: .stopped)
+            try container.encodeIfPresent(model, forKey: .model)
         case .error(let code, let message):
             try container.encode(code, forKey: .error)
             try container.encode(message, forKey: .message)
@@ -118,7 +119,8 @@ public struct SequencedChatEvent: Sendable, Hashable, Codable {
             event = .done(
                 messageID: try container.decode(String.self, forKey: .messageID),
                 response: try container.decode(String.self, forKey: .response),
-                stopped: try container.decode(Bool.self, forKey: .stopped)
+                stopped: try container.decode(Bool.self, forKey: .stopped),
+                model: try container.decodeIfPresent(String.self, forKey: .model)
             )
         case "error":
             event = .error(

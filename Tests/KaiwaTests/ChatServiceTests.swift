@@ -39,12 +39,13 @@ struct ChatServiceTests {
         let (events, outcome) = await collect(chat, turn)
         #expect(events.map(\.sequence) == Array(1...events.count))
         #expect(events.map(\.event.type) == ["session", "delta", "delta", "usage", "done"])
-        guard case .done(let messageID, let response, let stopped) = events.last?.event else {
+        guard case .done(let messageID, let response, let stopped, let model) = events.last?.event else {
             Issue.record("no done event")
             return
         }
         #expect(response == "Hello")
         #expect(!stopped)
+        #expect(model == "scripted")
         let stored = try await chat.store.messages(in: turn.session.id)
         #expect(stored.map(\.role) == [.user, .assistant])
         #expect(stored[1].id == messageID)
@@ -112,7 +113,7 @@ struct ChatServiceTests {
         for await _ in gate.stream { break }
         task.cancel()
         let (events, outcome) = await task.value
-        #expect(events.last?.event == .done(messageID: outcome.message?.id ?? "", response: "start", stopped: true))
+        #expect(events.last?.event == .done(messageID: outcome.message?.id ?? "", response: "start", stopped: true, model: "slow"))
         let stored = try await chat.store.messages(in: turn.session.id)
         #expect(stored.last?.status == .partial)
         #expect(stored.last?.content.plainText == "start")

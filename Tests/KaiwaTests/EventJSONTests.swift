@@ -12,7 +12,8 @@ struct EventJSONTests {
         .toolCall(id: "t1", name: "search", input: .object(["q": .string(tricky), "n": .number(3), "x": .number(1.5), "l": .array([.bool(true), .null])])),
         .toolResult(id: "t1", ok: false, summary: tricky),
         .usage(TokenUsage(inputTokens: 12, outputTokens: 7)),
-        .done(messageID: "m1", response: tricky, stopped: true),
+        .done(messageID: "m1", response: tricky, stopped: true, model: "openai:"),
+        .done(messageID: "m2", response: "", stopped: false),
         .error(code: "service_unavailable", message: tricky),
     ])
     func handWrittenJSONMatchesTheEncoder(event: ChatEvent) throws {

@@ -151,7 +151,8 @@ export class Conversation {
     this.following = following;
     this.onChange();
     const sessionId = this.sessionId;
-    const model = this.agents.get(this.agent)?.model;
+    // The agent's model until the reply's `done` names the one that wrote it.
+    let model = this.agents.get(this.agent)?.model;
     let usage = null;
     try {
       const last = await followReply({
@@ -179,6 +180,7 @@ export class Conversation {
           }
         },
       });
+      if (last.type === "done" && last.model) model = last.model;
       reply.setMeta({ model, usage });
       if (last.type === "done") reply.finish({ stopped: last.stopped });
       else reply.fail(messageKeyForCode(last.error));

@@ -20,7 +20,7 @@ struct CollectedReply: Sendable {
             switch sequenced.event {
             case .delta(let text): collected.text += text
             case .usage(let usage): collected.usage = usage
-            case .done(let messageID, let response, let stopped):
+            case .done(let messageID, let response, let stopped, _):
                 collected.messageID = messageID
                 collected.text = response
                 collected.stopped = stopped
