@@ -64,8 +64,9 @@ extension DynamoDBChatStore {
         ) != nil
     }
 
-    /// Deletes what expired before `now` from the connections and reply-event tables (a scan of
-    /// each; both stay small because time to live also clears them).
+    /// Deletes what expired before `now` from the connections and reply-event tables: a scan of
+    /// each (both stay small because time to live also clears them), then one conditional
+    /// delete per expired item, so that a record saved again meanwhile is kept.
     public func sweepExpired(now: Date) async throws -> Int {
         var removed = 0
         for (table, keyNames) in [(tables.connections, ["connectionId"]), (tables.replyEvents, ["sessionId", "eventKey"])] {
@@ -75,8 +76,16 @@ extension DynamoDBChatStore {
                     .init(values: [":now": StoredItems.millis(now)]), limit: pageSize
                 )
             )
-            try await client.batchWrite(table: table, expired.map { .delete(key: $0) })
-            removed += expired.count
+            for key in expired {
+                do {
+                    try await client.deleteItem(
+                        .init(table: table, key: key, condition: "expiresAtMillis < :now", .init(values: [":now": StoredItems.millis(now)]))
+                    )
+                    removed += 1
+                } catch let error as DynamoDBError where error.kind == .conditionalCheckFailed {
+                    continue
+                }
+            }
         }
         return removed
     }
