@@ -64,6 +64,40 @@ extension DynamoDBChatStore {
         ) != nil
     }
 
+    /// The claim is an item of the reply-events table (`eventKey` = `claim`), written on the
+    /// condition that there is none, or it is this reply's, or it ran out.
+    public func claimSession(_ session: SessionID, forReply replyID: String, until: Date, now: Date) async throws -> Bool {
+        do {
+            try await client.putItem(
+                .init(
+                    table: tables.replyEvents,
+                    item: [
+                        "sessionId": .string(session.rawValue), "eventKey": .string(StoredItems.claimKey), "replyId": .string(replyID),
+                        "expiresAtMillis": StoredItems.millis(until), "expireAt": StoredItems.seconds(until),
+                    ],
+                    condition: "attribute_not_exists(sessionId) OR replyId = :reply OR expiresAtMillis < :now",
+                    .init(values: [":reply": .string(replyID), ":now": StoredItems.millis(now)])
+                )
+            )
+            return true
+        } catch let error as DynamoDBError where error.kind == .conditionalCheckFailed {
+            return false
+        }
+    }
+
+    public func releaseSession(_ session: SessionID, fromReply replyID: String) async throws {
+        do {
+            try await client.deleteItem(
+                .init(
+                    table: tables.replyEvents, key: ["sessionId": .string(session.rawValue), "eventKey": .string(StoredItems.claimKey)],
+                    condition: "replyId = :reply", .init(values: [":reply": .string(replyID)])
+                )
+            )
+        } catch let error as DynamoDBError where error.kind == .conditionalCheckFailed {
+            return  // another reply's claim by now
+        }
+    }
+
     /// Deletes what expired before `now` from the connections and reply-event tables: a scan of
     /// each (both stay small because time to live also clears them), then one conditional
     /// delete per expired item, so that a record saved again meanwhile is kept.

@@ -31,6 +31,8 @@ public struct DynamoDBChatStore: ChatStore {
 
     public var kind: String { "dynamodb" }
 
+    public var isSharedAcrossInstances: Bool { true }
+
     /// Throws unless DynamoDB answers a read of the sessions table within three seconds (one
     /// cheap `GetItem`, not retried, so that a load balancer's health check gets its answer in
     /// time; the full check of every table and index runs at start-up).

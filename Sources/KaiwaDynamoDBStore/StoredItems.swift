@@ -136,6 +136,8 @@ enum StoredItems {
 
     static let eventsKeyPrefix = "events#"
     static let stopKeyPrefix = "stop#"
+    /// The item that says which reply may write in the session now.
+    static let claimKey = "claim"
 
     /// A batch's sort key: newest batch last, so the latest reply is one query away.
     static func replyBatchItem(_ batch: ReplyEventBatch) -> DynamoDBItem {

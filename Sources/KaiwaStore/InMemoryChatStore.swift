@@ -8,6 +8,7 @@ public actor InMemoryChatStore: ChatStore {
     private var connections: [String: ConnectionRecord] = [:]
     private var replyBatches: [SessionID: [ReplyEventBatch]] = [:]
     private var stopRequests: [StopRequestKey: Date] = [:]
+    private var claims: [SessionID: (replyID: String, until: Date)] = [:]
 
     private struct StopRequestKey: Hashable {
         var session: SessionID
@@ -137,7 +138,18 @@ public actor InMemoryChatStore: ChatStore {
         stopRequests[StopRequestKey(session: session, replyID: replyID)] != nil
     }
 
+    public func claimSession(_ session: SessionID, forReply replyID: String, until: Date, now: Date) async throws -> Bool {
+        if let claim = claims[session], claim.replyID != replyID, claim.until >= now { return false }
+        claims[session] = (replyID, until)
+        return true
+    }
+
+    public func releaseSession(_ session: SessionID, fromReply replyID: String) async throws {
+        if claims[session]?.replyID == replyID { claims[session] = nil }
+    }
+
     public func sweepExpired(now: Date) async throws -> Int {
+        claims = claims.filter { $0.value.until >= now }
         let expiredStops = stopRequests.filter { $0.value < now }.map(\.key)
         for key in expiredStops { stopRequests[key] = nil }
         let expiredConnections = connections.values.filter { $0.expiresAt < now }.map(\.id)

@@ -110,8 +110,29 @@ extension SQLiteChatStore {
         }
     }
 
+    public func claimSession(_ session: SessionID, forReply replyID: String, until: Date, now: Date) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO reply_claims (session_id, reply_id, until) VALUES (?, ?, ?)
+                    ON CONFLICT (session_id) DO UPDATE SET reply_id = excluded.reply_id, until = excluded.until
+                    WHERE reply_claims.reply_id = excluded.reply_id OR reply_claims.until < ?
+                    """,
+                arguments: [session.rawValue, replyID, until.millis, now.millis]
+            )
+            return db.changesCount > 0
+        }
+    }
+
+    public func releaseSession(_ session: SessionID, fromReply replyID: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM reply_claims WHERE session_id = ? AND reply_id = ?", arguments: [session.rawValue, replyID])
+        }
+    }
+
     public func sweepExpired(now: Date) async throws -> Int {
         try await writer.write { db in
+            try db.execute(sql: "DELETE FROM reply_claims WHERE until < ?", arguments: [now.millis])
             try db.execute(sql: "DELETE FROM stop_requests WHERE expires_at < ?", arguments: [now.millis])
             var removed = db.changesCount
             try db.execute(sql: "DELETE FROM connections WHERE expires_at < ?", arguments: [now.millis])

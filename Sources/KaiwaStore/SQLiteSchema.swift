@@ -71,6 +71,17 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v4: reply claims") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE reply_claims (
+                      session_id TEXT PRIMARY KEY NOT NULL,
+                      reply_id TEXT NOT NULL,
+                      until INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -67,6 +67,21 @@ public protocol TransientStore: Sendable {
     /// Whether a stop was requested for the session's reply `replyID`.
     func isStopRequested(ofReply replyID: String, in session: SessionID) async throws -> Bool
 
+    /// Whether other server instances may use this store at the same time (DynamoDB). Replies
+    /// claim their sessions only in such a store; one instance keeps order in memory.
+    var isSharedAcrossInstances: Bool { get }
+
+    /// Claims the session for the reply `replyID` until `until`: one reply at a time per
+    /// session, whichever instance runs it. `false` when another reply holds a claim that has
+    /// not run out by `now`. Claiming again with the same reply extends the claim.
+    func claimSession(_ session: SessionID, forReply replyID: String, until: Date, now: Date) async throws -> Bool
+    /// Ends the reply's claim on the session (nothing when another reply holds it).
+    func releaseSession(_ session: SessionID, fromReply replyID: String) async throws
+
     /// Deletes connections, reply events and stop requests whose time is up; returns how many.
     func sweepExpired(now: Date) async throws -> Int
+}
+
+extension TransientStore {
+    public var isSharedAcrossInstances: Bool { false }
 }

@@ -7,7 +7,8 @@ import NIOHTTP1
 import Testing
 
 /// Two `kaiwa serve` processes sharing one DynamoDB (moto_server): a conversation moves between
-/// them, both list the same sessions, and a stop sent to one stops a reply running on the other.
+/// them, both list the same sessions, a session takes one reply at a time whichever instance is
+/// asked, and a stop sent to one stops a reply running on the other.
 @Suite(.serialized) struct MultiInstanceTests {
     /// A `kaiwa serve` process on a free port, stopped when the test ends.
     final class KaiwaProcess: Sendable {
@@ -123,6 +124,10 @@ import Testing
             _ = try await SSEClient.stream(port: first.port, path: "/chat/stream", json: #"{"message":"slow please","session_id":"shared-2"}"#) {
                 event in
                 if event.event == "delta" && stoppedAt.get() == nil {
+                    // One reply at a time per session, whichever instance is asked.
+                    let busy = try await second.request(.POST, "/chat", json: #"{"message":"me too","session_id":"shared-2"}"#)
+                    #expect(busy.status == 409)
+                    #expect(busy.body["error"] as? String == "conflict")
                     let answer = try await second.request(.POST, "/api/sessions/shared-2/stop")
                     #expect(answer.status == 200)
                     #expect(answer.body["stopped"] as? Bool == true)
@@ -139,13 +144,14 @@ import Testing
             // Stopped within the documented delay (a store check every second), long before
             // the ten seconds the whole reply would take.
             let delay = finished - (stoppedAt.get() ?? started)
-            #expect(delay < .seconds(4), "the stop took \(delay)")
+            #expect(delay < .seconds(6), "the stop took \(delay)")
 
             let conversation = try await second.request(.GET, "/api/sessions/shared-2")
             let messages = conversation.body["messages"] as? [[String: Any]] ?? []
             #expect(messages.last?["status"] as? String == "partial")
-            // A stop for a session with no running reply says so.
+            // A stop for a session with no running reply says so, and the session takes messages again.
             #expect(try await second.request(.POST, "/api/sessions/shared-2/stop").body["stopped"] as? Bool == false)
+            #expect(try await second.request(.POST, "/chat", json: #"{"message":"after","session_id":"shared-2"}"#).status == 200)
         }
     }
 }

@@ -93,3 +93,28 @@ struct TransientStoreContractTests {
         #expect(try await store.replyEvents(in: SessionID(trusted: "s2"), after: 0)?.events.count == 1)
     }
 }
+
+/// One reply at a time per session, across instances: the claim every store keeps.
+struct SessionClaimContractTests {
+    typealias Kind = StoreContractTests.Kind
+
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    let session = SessionID(trusted: "s1")
+
+    @Test(arguments: Kind.allCases)
+    func aSecondReplyCannotClaimTheSessionUntilTheFirstReleasesItOrItsClaimRunsOut(kind: Kind) async throws {
+        let store = try await kind.make()
+        #expect(try await store.claimSession(session, forReply: "r1", until: t0.addingTimeInterval(30), now: t0))
+        #expect(try await store.claimSession(session, forReply: "r2", until: t0.addingTimeInterval(31), now: t0.addingTimeInterval(1)) == false)
+        // The holder renews; another session is free.
+        #expect(try await store.claimSession(session, forReply: "r1", until: t0.addingTimeInterval(60), now: t0.addingTimeInterval(20)))
+        #expect(try await store.claimSession(SessionID(trusted: "s2"), forReply: "r2", until: t0.addingTimeInterval(30), now: t0))
+        // Releasing someone else's claim does nothing; the holder's release frees the session.
+        try await store.releaseSession(session, fromReply: "r2")
+        #expect(try await store.claimSession(session, forReply: "r3", until: t0.addingTimeInterval(90), now: t0.addingTimeInterval(30)) == false)
+        try await store.releaseSession(session, fromReply: "r1")
+        #expect(try await store.claimSession(session, forReply: "r3", until: t0.addingTimeInterval(90), now: t0.addingTimeInterval(30)))
+        // A claim whose holder vanished runs out.
+        #expect(try await store.claimSession(session, forReply: "r4", until: t0.addingTimeInterval(200), now: t0.addingTimeInterval(91)))
+    }
+}

@@ -32,8 +32,8 @@ public final class LiveReply: Sendable {
 
     private let state = Mutex(State())
 
-    init(turn: ChatTurn) {
-        self.id = UUIDString.random()
+    init(turn: ChatTurn, id: String = UUIDString.random()) {
+        self.id = id
         self.turn = turn
     }
 

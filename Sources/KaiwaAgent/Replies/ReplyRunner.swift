@@ -34,28 +34,63 @@ public final class ReplyRunner: Service, Sendable {
     /// turn is refused: bad input, expired session, a reply already running in the session
     /// (409), or a server that is shutting down (503).
     public func start(_ request: ChatRequest) async throws -> LiveReply {
+        let replyID = UUIDString.random()
         if let id = request.sessionID {
             try registry.withLock { registry in
                 try Self.checkAccepting(registry, session: id)
             }
+            try await claim(id, for: replyID)
         } else if registry.withLock({ $0.draining }) {
             throw Self.shuttingDown
         }
-        let turn = try await chat.begin(request)
-        let reply = LiveReply(turn: turn)
-        try registry.withLock { registry in
-            try Self.checkAccepting(registry, session: turn.session.id)
-            registry.bySession[turn.session.id] = reply
+        let turn: ChatTurn
+        do {
+            turn = try await chat.begin(request)
+            if request.sessionID == nil { try await claim(turn.session.id, for: replyID) }
+        } catch {
+            if let id = request.sessionID { await release(id, from: replyID) }
+            throw error
+        }
+        let reply = LiveReply(turn: turn, id: replyID)
+        do {
+            try registry.withLock { registry in
+                try Self.checkAccepting(registry, session: turn.session.id)
+                registry.bySession[turn.session.id] = reply
+            }
+        } catch {
+            await release(turn.session.id, from: replyID)
+            throw error
         }
         enqueue.yield(reply)
         return reply
     }
 
+    /// Claims the session in a store that several instances share, so that no instance starts
+    /// a second reply in it.
+    private func claim(_ session: SessionID, for replyID: String) async throws {
+        guard chat.store.isSharedAcrossInstances else { return }
+        let now = chat.clock.now()
+        guard try await chat.store.claimSession(session, forReply: replyID, until: now.addingTimeInterval(settings.sessionLease.seconds), now: now)
+        else { throw Self.busy(session) }
+    }
+
+    private func release(_ session: SessionID, from replyID: String) async {
+        guard chat.store.isSharedAcrossInstances else { return }
+        do {
+            // Even for a reply cancelled at shutdown: the claim would otherwise block the session for a lease.
+            try await withoutCancellation { [store = chat.store] in try await store.releaseSession(session, fromReply: replyID) }
+        } catch {
+            logger.warning("Could not release the session; its claim runs out by itself", metadata: ["session": "\(session)", "error": "\(error)"])
+        }
+    }
+
+    private static func busy(_ session: SessionID) -> KaiwaError {
+        KaiwaError(.conflict, "A reply is still being written in session \(session). Wait for it or stop it first.")
+    }
+
     private static func checkAccepting(_ registry: Registry, session: SessionID) throws {
         if registry.draining { throw shuttingDown }
-        if let running = registry.bySession[session], !running.isFinished {
-            throw KaiwaError(.conflict, "A reply is still being written in session \(session). Wait for it or stop it first.")
-        }
+        if let running = registry.bySession[session], !running.isFinished { throw busy(session) }
     }
 
     private static let shuttingDown = KaiwaError(.serviceUnavailable, "The server is shutting down. Please try again in a moment.")
@@ -97,6 +132,21 @@ public final class ReplyRunner: Service, Sendable {
                         }
                     } catch {
                         self.logger.warning("Could not look for stop requests", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+
+    /// Extends the running replies' claims on their sessions.
+    private func renewClaims(of replies: [LiveReply]) async {
+        await withDiscardingTaskGroup { group in
+            for reply in replies {
+                group.addTask {
+                    do {
+                        try await self.claim(reply.sessionID, for: reply.id)
+                    } catch {
+                        self.logger.warning("Could not renew a reply's claim on its session", metadata: ["session": "\(reply.sessionID)", "error": "\(error)"])
                     }
                 }
             }
@@ -175,6 +225,8 @@ public final class ReplyRunner: Service, Sendable {
                     reply.turn,
                     replyEvents: { final in self.batches(for: reply, ending: final) },
                     emit: { event in
+                        // Released before the client hears the end, so that its next message finds the session free.
+                        if event.event.isTerminal { await self.release(reply.sessionID, from: reply.id) }
                         reply.publish(event, at: clock.now(), stored: event.event.isTerminal)
                         // Stored at once, so that every instance knows the reply runs (and can stop it).
                         if event.sequence == 1 && !event.event.isTerminal { await self.persistEvents(of: [reply]) }
@@ -185,6 +237,7 @@ public final class ReplyRunner: Service, Sendable {
             await group.next()
             group.cancelAll()
         }
+        if !reply.isFinished { await release(reply.sessionID, from: reply.id) }
     }
 
     /// The reply's events not yet stored, plus its final one: stored with the reply message.
@@ -220,9 +273,11 @@ public final class ReplyRunner: Service, Sendable {
 
     /// Four times a second: new events stored, heartbeats for quiet replies, replies past the
     /// maximum reply time stopped, and finished replies forgotten once their resume grace has
-    /// passed; every `stopCheckInterval`, stop requests sent through other instances honoured.
+    /// passed; every `stopCheckInterval`, stop requests sent through other instances honoured;
+    /// every third of `sessionLease`, the running replies' claims on their sessions renewed.
     private func keepRepliesTidy() async {
         var lastStopCheck = ContinuousClock.now
+        var lastRenewal = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: settings.persistInterval)
             let cutoff = chat.clock.now().addingTimeInterval(-settings.resumeGrace.seconds)
@@ -244,6 +299,10 @@ public final class ReplyRunner: Service, Sendable {
             if !running.isEmpty && ContinuousClock.now - lastStopCheck >= settings.stopCheckInterval {
                 lastStopCheck = ContinuousClock.now
                 await stopRepliesStoppedElsewhere(running)
+            }
+            if !running.isEmpty && ContinuousClock.now - lastRenewal >= settings.sessionLease / 3 {
+                lastRenewal = ContinuousClock.now
+                await renewClaims(of: running)
             }
         }
     }

@@ -17,6 +17,10 @@ public struct ReplySettings: Sendable, Hashable {
     /// How often running replies look in the store for a stop sent to another instance: the
     /// longest such a stop waits, plus one store read.
     public var stopCheckInterval: Duration
+    /// How long a running reply's claim on its session lasts in the store; it is renewed at a
+    /// third of this while the reply runs. A reply whose instance died blocks its session for
+    /// at most this long.
+    public var sessionLease: Duration
 
     public init(
         maxReplyTime: Duration = .seconds(300),
@@ -25,7 +29,8 @@ public struct ReplySettings: Sendable, Hashable {
         drainPeriod: Duration = .seconds(10),
         heartbeatInterval: Duration = .seconds(15),
         persistInterval: Duration = .milliseconds(250),
-        stopCheckInterval: Duration = .seconds(1)
+        stopCheckInterval: Duration = .seconds(1),
+        sessionLease: Duration = .seconds(30)
     ) {
         self.maxReplyTime = maxReplyTime
         self.cancelOnDisconnect = cancelOnDisconnect
@@ -34,5 +39,6 @@ public struct ReplySettings: Sendable, Hashable {
         self.heartbeatInterval = heartbeatInterval
         self.persistInterval = persistInterval
         self.stopCheckInterval = stopCheckInterval
+        self.sessionLease = sessionLease
     }
 }

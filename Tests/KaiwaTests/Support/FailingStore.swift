@@ -28,5 +28,7 @@ extension FailingStore {
     func replyEvents(in session: SessionID, after sequence: Int) async throws -> StoredReplyEvents? { throw Unreachable() }
     func requestStop(ofReply replyID: String, in session: SessionID, expiresAt: Date) async throws { throw Unreachable() }
     func isStopRequested(ofReply replyID: String, in session: SessionID) async throws -> Bool { throw Unreachable() }
+    func claimSession(_ session: SessionID, forReply replyID: String, until: Date, now: Date) async throws -> Bool { throw Unreachable() }
+    func releaseSession(_ session: SessionID, fromReply replyID: String) async throws { throw Unreachable() }
     func sweepExpired(now: Date) async throws -> Int { throw Unreachable() }
 }
