@@ -100,27 +100,49 @@ public struct DynamoDBChatStore: ChatStore {
 
     public func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
         guard limit > 0 else { return [] }
+        let partitions: [(name: String, value: DynamoDBValue, index: String)] =
+            if let owner, !owner.isEmpty {
+                [("owner", .string(owner), DynamoDBTables.sessionsByOwner)]
+            } else {
+                (0..<StoredItems.listShards).map { ("listScope", StoredItems.listScope(shard: $0), DynamoDBTables.sessionsByUpdate) }
+            }
         var values: DynamoDBItem = [:]
-        var condition: String
-        let index: String
-        if let owner, !owner.isEmpty {
-            index = DynamoDBTables.sessionsByOwner
-            condition = "#partition = :partition"
-            values[":partition"] = .string(owner)
-        } else {
-            index = DynamoDBTables.sessionsByUpdate
-            condition = "#partition = :partition"
-            values[":partition"] = StoredItems.allSessions
-        }
+        var condition = "#partition = :partition"
         if let cursor {
             condition += " AND updatedKey < :cursor"
             values[":cursor"] = .string(StoredItems.updatedKey(cursor.updatedAt, cursor.id))
         }
-        let names = ["#partition": owner?.isEmpty == false ? "owner" : "listScope"]
-        let page = try await client.queryPage(
-            .init(table: tables.sessions, index: index, keyCondition: condition, .init(names: names, values: values), newestFirst: true, limit: limit)
-        )
-        return try (page.Items ?? []).map(StoredItems.session)
+        let newestPerPartition = try await withThrowingTaskGroup(of: [DynamoDBItem].self) { group in
+            for partition in partitions {
+                var partitionValues = values
+                partitionValues[":partition"] = partition.value
+                let query = DynamoDBClient.Query(
+                    table: tables.sessions, index: partition.index, keyCondition: condition,
+                    .init(names: ["#partition": partition.name], values: partitionValues), newestFirst: true, limit: limit
+                )
+                group.addTask { try await client.queryPage(query).Items ?? [] }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let newest = newestPerPartition.sorted { ($0["updatedKey"]?.stringValue ?? "") > ($1["updatedKey"]?.stringValue ?? "") }
+        return try newest.prefix(limit).map(StoredItems.session)
+    }
+
+    /// Every session of the `ByUpdate` index whose `updatedKey` meets `condition` (on
+    /// `:cutoff`; `filter` may use `:cutoffMillis`), shard by shard.
+    private func sessionsUpdated(_ condition: String, cutoff: Date, filter: String? = nil) async throws -> [DynamoDBItem] {
+        var items: [DynamoDBItem] = []
+        for shard in 0..<StoredItems.listShards {
+            var values: DynamoDBItem = [":shard": StoredItems.listScope(shard: shard), ":cutoff": .string(StoredItems.paddedMillis(cutoff))]
+            if filter != nil { values[":cutoffMillis"] = StoredItems.millis(cutoff) }  // DynamoDB refuses unused values
+            items += try await client.queryAll(
+                .init(
+                    table: tables.sessions, index: DynamoDBTables.sessionsByUpdate, keyCondition: "listScope = :shard AND " + condition,
+                    filter: filter, .init(values: values), limit: pageSize
+                )
+            )
+        }
+        return items
     }
 
     /// Deletes the messages first, then the session item: a deletion cut short (throttled, or
@@ -233,13 +255,7 @@ public struct DynamoDBChatStore: ChatStore {
     /// retention exact: sessions idle since `cutoff` go with their messages, and older
     /// messages of the sessions that stay go too.
     public func sweep(before cutoff: Date) async throws -> SweepResult {
-        let cutoffKey = StoredItems.paddedMillis(cutoff)
-        let idle = try await client.queryAll(
-            .init(
-                table: tables.sessions, index: DynamoDBTables.sessionsByUpdate, keyCondition: "listScope = :all AND updatedKey < :cutoff",
-                .init(values: [":all": StoredItems.allSessions, ":cutoff": .string(cutoffKey)]), limit: pageSize
-            )
-        )
+        let idle = try await sessionsUpdated("updatedKey < :cutoff", cutoff: cutoff)
         var result = SweepResult(sessions: 0, messages: 0)
         for item in idle {
             let session = try StoredItems.session(item)
@@ -256,14 +272,7 @@ public struct DynamoDBChatStore: ChatStore {
             result.sessions += 1
             result.messages += try await deleteMessages(of: session.id, before: nil)
         }
-        let olderThanCutoff = try await client.queryAll(
-            .init(
-                table: tables.sessions, index: DynamoDBTables.sessionsByUpdate, keyCondition: "listScope = :all AND updatedKey >= :cutoff",
-                filter: "createdAt < :cutoffMillis",
-                .init(values: [":all": StoredItems.allSessions, ":cutoff": .string(cutoffKey), ":cutoffMillis": StoredItems.millis(cutoff)]),
-                limit: pageSize
-            )
-        )
+        let olderThanCutoff = try await sessionsUpdated("updatedKey >= :cutoff", cutoff: cutoff, filter: "createdAt < :cutoffMillis")
         for item in olderThanCutoff {
             result.messages += try await deleteMessages(of: try StoredItems.session(item).id, before: cutoff)
         }

@@ -21,7 +21,7 @@ public struct DynamoDBTables: Sendable, Hashable {
     /// Reply events kept for resuming a stream (`events#…`), and stop requests (`stop#…`).
     public var replyEvents: String { prefix + "ReplyEvents" }
 
-    /// Lists every session newest first (partition `listScope` = `all`).
+    /// Lists every session newest first (partitions `listScope` = `all#0` … `all#7`).
     public static let sessionsByUpdate = "ByUpdate"
     /// Lists an owner's sessions newest first; only sessions with an owner appear.
     public static let sessionsByOwner = "ByOwner"

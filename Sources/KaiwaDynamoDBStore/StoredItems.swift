@@ -8,7 +8,19 @@ import KaiwaStore
 /// millisecond twin, `expiresAtMillis`, is what the sweep and the records use). An item that does
 /// not read back as a record is reported as corrupt, never silently skipped.
 enum StoredItems {
-    static let allSessions = DynamoDBValue.string("all")
+    /// The `ByUpdate` index spreads sessions over this many partitions (`all#0` … `all#7`), so
+    /// that a fleet's appends, which each move a session in that index, do not all land on
+    /// one index partition. Listing reads every shard and merges.
+    static let listShards = 8
+
+    static func listScope(shard: Int) -> DynamoDBValue { .string("all#\(shard)") }
+
+    /// A session's shard: FNV-1a of its id, stable across processes (unlike `hashValue`).
+    static func listShard(of id: SessionID) -> Int {
+        var hash: UInt32 = 2_166_136_261
+        for byte in id.rawValue.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return Int(hash % UInt32(listShards))
+    }
 
     static func millis(_ date: Date) -> DynamoDBValue { .int(date.millis) }
     static func seconds(_ date: Date) -> DynamoDBValue { .int(Int64(date.timeIntervalSince1970.rounded(.up))) }
@@ -34,7 +46,7 @@ enum StoredItems {
             "createdAt": millis(session.createdAt),
             "updatedAt": millis(session.updatedAt),
             "updatedKey": .string(updatedKey(session.updatedAt, session.id)),
-            "listScope": allSessions,
+            "listScope": listScope(shard: listShard(of: session.id)),
             "messageCount": .int(messageCount),
             "lastTimestamp": .int(lastTimestamp),
             "expireAt": seconds(session.updatedAt.addingTimeInterval(retention)),

@@ -84,6 +84,25 @@ struct DynamoDBStoreTests {
         #expect(readable.hasSuffix("…"))
     }
 
+    @Test func sessionsSpreadOverIndexShardsAreListedAsOneNewestFirstList() async throws {
+        let store = try await MotoServer.makeStore()
+        for index in 0..<20 {
+            var record = session(String(format: "spread-%02d", index))
+            record.updatedAt = t0.addingTimeInterval(Double(index))
+            _ = try await store.createSessionIfAbsent(record)
+        }
+        let shards = try await store.client.queryAll(.init(table: store.tables.sessions)).compactMap { $0["listScope"]?.stringValue }
+        #expect(Set(shards).count > 3)
+        var listed: [String] = []
+        var cursor: SessionCursor?
+        repeat {
+            let page = try await store.listSessions(owner: nil, limit: 7, after: cursor)
+            listed += page.map(\.id.rawValue)
+            cursor = page.count == 7 ? SessionCursor(after: page.last!) : nil
+        } while cursor != nil
+        #expect(listed == (0..<20).reversed().map { String(format: "spread-%02d", $0) })
+    }
+
     @Test func historyLongerThanOnePageIsReadWhole() async throws {
         let store = try await MotoServer.makeStore(pageSize: 2)
         let id = SessionID(trusted: "long")
