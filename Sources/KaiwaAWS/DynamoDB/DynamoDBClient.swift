@@ -59,7 +59,9 @@ public struct DynamoDBClient: Sendable {
                 } catch {
                     throw DynamoDBError(operation: operation, type: "UnreadableResponse", message: "\(error)").with(kind: .unavailable)
                 }
-            } catch let error as DynamoDBError where error.isRetryable && attempt + 1 < retry.maxAttempts {
+            } catch let error as DynamoDBError
+                where error.isRetryable && attempt + 1 < (error.type == Self.unreachable ? min(retry.maxAttempts, 3) : retry.maxAttempts)
+            {
                 try await Task.sleep(for: retry.delay(afterAttempt: attempt))
                 attempt += 1
             } catch let error as DynamoDBError where error.kind == .throttled || error.isRetryable {
@@ -72,6 +74,10 @@ public struct DynamoDBClient: Sendable {
             }
         }
     }
+
+    /// The error type of a request that never reached DynamoDB. Such requests are tried three
+    /// times at most: each try already waited for the HTTP client's connect timeout.
+    static let unreachable = "Unreachable"
 
     private func sendOnce(_ operation: String, body: [UInt8]) async throws -> [UInt8] {
         guard let url = URL(string: endpoint + "/") else {
@@ -104,7 +110,7 @@ public struct DynamoDBClient: Sendable {
         } catch let error as CancellationError {
             throw error
         } catch {
-            throw DynamoDBError(operation: operation, type: "Unreachable", message: "\(endpoint): \(error)").with(kind: .unavailable)
+            throw DynamoDBError(operation: operation, type: Self.unreachable, message: "\(endpoint): \(error)").with(kind: .unavailable)
         }
         let bytes = Array(answer.readableBytesView)
         guard status == .ok else { throw Self.failure(operation: operation, status: status, body: bytes) }

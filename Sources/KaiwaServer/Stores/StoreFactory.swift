@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import KaiwaAWS
 import KaiwaDynamoDBStore
+import KaiwaModels
 import KaiwaStore
 
 /// Makes the store the configuration names, and sets up DynamoDB for `kaiwa store create-tables`.
@@ -52,7 +53,7 @@ public enum StoreFactory {
     public static func createDynamoDBTables(
         _ configuration: KaiwaConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> [String] {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let client = HTTPClientService.makeClient(connectTimeout: configuration.upstreamSettings.connectTimeout)
         do {
             let dynamoDB = dynamoDBClient(
                 environment: environment, credentials: AWSCredentialChain.standard(environment: environment, client: client), client: client
