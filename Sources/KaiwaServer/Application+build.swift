@@ -184,7 +184,7 @@ public func buildApplication(
         router: router,
         server: .http1WebSocketUpgrade(
             webSocketRouter: router,
-            configuration: .init(maxFrameSize: configuration.webSocketMaxFrameBytes * 4)
+            configuration: .init(ws: .init(maxFrameSize: configuration.webSocketMaxFrameBytes * 4))
         ),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kaiwa"),
         logger: logger
