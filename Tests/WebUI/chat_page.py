@@ -92,6 +92,10 @@ class ChatPage:
             index,
         )
 
+    def announced(self):
+        """What the status region for screen readers says now."""
+        return self.find("#announcer").get_attribute("textContent")
+
     def session_id(self):
         return self.js("return localStorage.getItem('kaiwa.sessionId')")
 

@@ -7,6 +7,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from chat_page import DESKTOP, ChatPage
+from dropping_proxy import DroppingProxy
 from fake_openai import FakeOpenAI
 from kaiwa_server import KaiwaServer
 
@@ -19,6 +20,13 @@ def fake_model():
     fake = FakeOpenAI().start()
     yield fake
     fake.stop()
+
+
+@pytest.fixture(autouse=True)
+def release_holds(fake_model):
+    """Whatever a test held in the fake model goes on after it (so no answer waits for ever)."""
+    yield
+    fake_model.release_all()
 
 
 @pytest.fixture(scope="session")
@@ -91,3 +99,17 @@ def browser(driver):
 def page(browser, kaiwa):
     """The chat page of `kaiwa`, freshly opened (no remembered session)."""
     return ChatPage(browser, kaiwa.url).open()
+
+
+@pytest.fixture
+def proxy(kaiwa):
+    """A proxy in front of `kaiwa` that can cut, hold and answer requests."""
+    proxy = DroppingProxy(kaiwa.port).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def proxied_page(browser, proxy):
+    """The chat page, opened through `proxy`."""
+    return ChatPage(browser, proxy.url).open()

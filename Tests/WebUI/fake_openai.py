@@ -4,6 +4,9 @@ Kaiwa runs with `KAIWA_MODEL=openai:fake-model` and `KAIWA_OPENAI_BASE_URL` poin
 What it answers depends on tags in the user's last message:
 
     [slow N MS]   N words "w1 … wN", one every MS milliseconds
+    [hold NAME K] with [slow …]: after K words (0: before the first) waits until the test
+                  calls `release(NAME)`; `wait_until_held(NAME)` returns once it waits. The
+                  reply is then surely running, and surely not finished. `new_hold()` names one.
     [wait MS]     nothing for MS milliseconds, then the answer (the page shows its typing dots)
     Markdown      a reply using most of Markdown
     [xss]         calls a tool whose name and input are HTML, then replies with HTML and
@@ -18,11 +21,15 @@ Every answer streams `chat.completion.chunk` events and ends with a usage chunk
 (12 prompt tokens, one completion token per chunk).
 """
 
+import itertools
 import json
 import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# Longest a hold waits when the test never releases it (Kaiwa's idle timeout ends the reply first).
+HOLD_LIMIT_SECONDS = 120
 
 XSS_TOOL_NAME = '<img src=x onerror="window.__xss=21">'
 
@@ -33,6 +40,7 @@ XSS_REPLY = """Here are the payloads, which must stay text:
 <svg onload="window.__xss=3"></svg>
 
 [click me](javascript:window.__xss=4) and [data link](data:text/html,<script>window.__xss=5</script>)
+[entity link](&#106;avascript:window.__xss=10) and <data:text/html,<script>window.__xss=11</script>>
 <a href="javascript:window.__xss=6">raw anchor</a> <iframe src="javascript:window.__xss=7"></iframe>
 
 ```html
@@ -93,6 +101,9 @@ class FakeOpenAI:
 
     def __init__(self):
         self.requests = []
+        self.holds = {}  # name -> (reached, released) events
+        self.holds_lock = threading.Lock()
+        self.hold_names = itertools.count(1)
         handler = type("Handler", (_Handler,), {"fake": self})
         self.server = _Server(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
@@ -105,8 +116,42 @@ class FakeOpenAI:
         return self
 
     def stop(self):
+        self.release_all()
         self.server.shutdown()
         self.server.server_close()
+
+    # ---- holding a reply until the test releases it ----
+
+    def new_hold(self):
+        """A hold name no other test uses."""
+        return f"h{next(self.hold_names)}"
+
+    def _hold(self, name):
+        with self.holds_lock:
+            return self.holds.setdefault(name, (threading.Event(), threading.Event()))
+
+    def wait_until_held(self, name, timeout=40):
+        """Returns once an answer waits at hold `name`."""
+        reached, _ = self._hold(name)
+        assert reached.wait(timeout), f"the fake model never reached hold {name}"
+
+    def is_held(self, name):
+        reached, released = self._hold(name)
+        return reached.is_set() and not released.is_set()
+
+    def release(self, name):
+        self._hold(name)[1].set()
+
+    def release_all(self):
+        with self.holds_lock:
+            holds = list(self.holds.values())
+        for _, released in holds:
+            released.set()
+
+    def wait_at_hold(self, name):
+        reached, released = self._hold(name)
+        reached.set()
+        released.wait(HOLD_LIMIT_SECONDS)
 
 
 class _Server(ThreadingHTTPServer):
@@ -156,7 +201,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.stream_tool_calls([("calc_add", {"a": 1234, "b": 4321})], preface="")
             elif (slow := re.search(r"\[slow (\d+) (\d+)\]", user_text)):
                 count, delay = int(slow.group(1)), int(slow.group(2)) / 1000
-                self.stream_pieces([f"w{i} " for i in range(1, count + 1)], delay)
+                holds = {int(after): name for name, after in re.findall(r"\[hold (\w+) (\d+)\]", user_text)}
+                self.stream_pieces([f"w{i} " for i in range(1, count + 1)], delay, holds)
             elif "Markdown" in user_text:
                 self.stream_text(MARKDOWN_REPLY, pieces=10)
             else:
@@ -195,9 +241,11 @@ class _Handler(BaseHTTPRequestHandler):
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
         })
 
-    def stream_pieces(self, pieces, delay=0.0):
+    def stream_pieces(self, pieces, delay=0.0, holds=None):
         self.chunk({"role": "assistant", "content": ""})
-        for piece in pieces:
+        for index, piece in enumerate(pieces):
+            if holds and index in holds:
+                self.fake.wait_at_hold(holds[index])
             if delay:
                 time.sleep(delay)
             self.chunk({"content": piece})

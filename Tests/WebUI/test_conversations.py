@@ -1,10 +1,14 @@
 """Conversations: new, reloaded, reopened from the sidebar, deleted; agents and their
 suggested prompts."""
 
+import json
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
+from chat_page import ChatPage
 
 
 def suggestions(page):
@@ -137,3 +141,111 @@ def test_agent_picker_offers_the_servers_agents_and_their_prompts(page, kaiwa):
     # A reopened conversation brings its agent back into the picker.
     page.find(f"#session-list [data-session-id='{session['id']}'] .session-open").click()
     page.wait(lambda d: page.find("#agent-picker").get_attribute("value") == "events")
+
+
+def test_opening_a_conversation_twice_quickly_follows_its_running_reply_once(page, kaiwa, fake_model):
+    hold = fake_model.new_hold()
+    message = f"[slow 12 10] [hold {hold} 3] still running"
+    page.send(message)
+    fake_model.wait_until_held(hold)
+    page.wait(lambda d: "w3" in (page.reply_text() or ""))
+    running = page.session_id()
+    page.click("#new-chat")
+    page.wait(lambda d: page.find_all(f"#session-list [data-session-id='{running}']"))
+
+    # A double-click: two clicks before the first has loaded the conversation.
+    item = page.find(f"#session-list [data-session-id='{running}'] .session-open")
+    page.js("arguments[0].click(); arguments[0].click();", item)
+
+    page.wait(lambda d: page.is_busy(), message="the running reply is followed")
+    page.wait(lambda d: (page.reply_text() or "").split() == ["w1", "w2", "w3"])
+    fake_model.release(hold)
+    page.wait_for_replies(1)
+    assert page.user_messages() == [message]
+    assert len(page.replies()) == 1
+    assert page.reply_text().split() == [f"w{i}" for i in range(1, 13)]
+    assert kaiwa.requests_to(f"/api/sessions/{running}/stream") == 1, "one reader, not a hidden second one"
+
+
+def test_show_more_lists_conversations_past_the_first_fifty(browser, fresh_kaiwa):
+    titles = [f"conversation {number:02}" for number in range(1, 56)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda title: post_json(fresh_kaiwa.url + "chat", {"message": title}), titles))
+    page = ChatPage(browser, fresh_kaiwa.url).open()
+
+    page.wait(lambda d: len(sidebar_titles(page)) == 50)
+    more = page.find("#session-more")
+    assert more.is_displayed() and more.text == "Show more"
+    page.js("arguments[0].scrollIntoView()", more)
+    page.screenshot("sidebar-show-more")
+    page.find("#language-picker option[value='ja']").click()
+    page.wait(lambda d: more.text == "さらに表示")
+    page.find("#language-picker option[value='en']").click()
+
+    more.click()
+    page.wait(lambda d: len(sidebar_titles(page)) == 55)
+    assert sorted(sidebar_titles(page)) == titles
+    assert not more.is_displayed()
+    assert page.js("return document.activeElement.closest('[data-session-id]') === "
+                   "document.querySelectorAll('#session-list > li')[50]"), "focus moves to the first added one"
+
+    # A new conversation refreshes the list: the older ones stay.
+    page.input.click()
+    page.send("one more")
+    page.wait_for_replies(1)
+    page.wait(lambda d: len(sidebar_titles(page)) == 56)
+    assert not more.is_displayed()
+
+
+def test_sidebar_keeps_focus_on_the_same_conversation_when_it_is_redrawn(page, fake_model):
+    page.send("an earlier conversation")
+    page.wait_for_replies(1)
+    earlier = page.session_id()
+    page.click("#new-chat")
+    hold = fake_model.new_hold()
+    page.send(f"[slow 4 10] [hold {hold} 1] a later one")
+    fake_model.wait_until_held(hold)
+    later = page.session_id()
+    page.wait(lambda d: page.find_all(f"#session-list [data-session-id='{later}']"))
+
+    delete = page.find(f"#session-list [data-session-id='{earlier}'] .session-delete")
+    page.js("arguments[0].focus(); arguments[0].closest('li').dataset.drawnBefore = '';", delete)
+    fake_model.release(hold)
+    page.wait_for_replies(1)
+    page.wait(lambda d: not page.find_all("#session-list [data-drawn-before]"), message="the list was not redrawn")
+
+    focused = page.js("const e = document.activeElement; return [e.className, e.closest('[data-session-id]')?.dataset.sessionId]")
+    assert focused == ["session-delete icon-button", earlier]
+
+
+def test_a_stored_user_message_without_content_blocks_shows_as_the_users_message(page):
+    drawn = page.driver.execute_async_script(SHOW_HISTORY, [
+        {"role": "user", "text": "no blocks at all"},
+        {"role": "assistant", "text": "first answer", "content": [{"type": "text", "text": "first answer"}], "status": "complete"},
+        {"role": "user", "text": "empty blocks", "content": []},
+        {"role": "assistant", "text": "", "content": [{"type": "tool_use", "id": "t1", "name": "calc_add", "input": {}}]},
+        {"role": "user", "text": "", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "5"}]},
+        {"role": "assistant", "text": "second answer", "content": [{"type": "text", "text": "second answer"}], "status": "complete"},
+    ])
+    assert drawn == {"users": ["no blocks at all", "empty blocks"], "replies": 2}
+
+
+SHOW_HISTORY = """
+const done = arguments[arguments.length - 1];
+import('./ui/message-list.js').then(({ MessageList }) => {
+  const scroller = document.createElement('div');
+  const list = document.createElement('ol');
+  scroller.append(list);
+  new MessageList(list, scroller).showHistory(arguments[0]);
+  done({
+    users: [...list.querySelectorAll('.message.user .bubble')].map((e) => e.textContent),
+    replies: list.querySelectorAll('.message.reply').length,
+  });
+}, (error) => done('import failed: ' + error));
+"""
+
+
+def post_json(url, body):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())

@@ -32,6 +32,8 @@ CASES = [
      "https://connpass.com/event/1/</a>をご覧ください</p>"),
     ("[x](javascript:alert(1)) [y](JAVASCRIPT:alert(1)) [z](/relative) [w](  javascript:x)",
      "<p>[x](javascript:alert(1)) [y](JAVASCRIPT:alert(1)) [z](/relative) [w](  javascript:x)</p>"),
+    ("[e](&#106;avascript:alert(1)) [f](data:text/html,<script>alert(1)</script>) <data:text/html,x>",
+     "<p>[e](&amp;#106;avascript:alert(1)) [f](data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;) &lt;data:text/html,x&gt;</p>"),
     ("![cat](https://example.com/cat.png)",
      '<p><a href="https://example.com/cat.png" target="_blank" rel="noopener noreferrer">cat</a></p>'),
     ("# Title #\n###### six", "<h1>Title</h1><h6>six</h6>"),
@@ -75,6 +77,7 @@ def test_nothing_rendered_carries_event_handlers_or_unsafe_links(page):
         '<img src=x onerror="alert(1)">',
         "<script>alert(1)</script>",
         "[a](javascript:alert(1)) <a href=\"javascript:alert(1)\">b</a>",
+        "[g](&#106;avascript:alert(1)) [h](&#x6A;avascript:alert(1)) [i](data:image/svg+xml,<svg onload=alert(1)>)",
         "[c](data:text/html;base64,PHNjcmlwdD4=) [d](vbscript:x) [e](file:///etc/passwd)",
         "| <img src=x onerror=alert(1)> |\n|---|\n| x |",
         "<https://ok.example> <javascript:alert(1)> [f](https://ok.example/f)",
@@ -96,5 +99,58 @@ import('./ui/markdown.js').then(({ renderMarkdown }) => {
     attributes: elements.flatMap(e => [...e.attributes].map(a => a.name)),
     hrefs: [...box.querySelectorAll('a')].map(a => a.href),
   });
+}, error => done('import failed: ' + error));
+"""
+
+
+def test_code_blocks_without_a_language_are_labelled_in_the_pages_language(page, render):
+    code_label = '<span class="code-language" data-i18n="code">{}</span>'
+    assert code_label.format("code") in render("```\nplain\n```")[0]
+    assert '<span class="code-language">python</span>' in render("```python\nx = 1\n```")[0]
+    page.find("#language-picker option[value='ja']").click()
+    page.wait(lambda d: page.js("return document.documentElement.lang") == "ja")
+    assert code_label.format("コード") in render("```\nplain\n```")[0]
+
+
+# Each would take seconds (or overflow the stack) if a scan started again at every character.
+LONG_RUNS = {
+    "brackets": "[" * 5000,
+    "stars": "*" * 5000,
+    "closed brackets": "[" * 5000 + "]" * 5000,
+    "images": "![" * 5000,
+    "unclosed links": "[a](" * 5000,
+    "unclosed titles": "[a](b (" * 5000,
+    "stars between words": "*a " * 5000,
+    "double stars": "**a " * 5000,
+    "underscores": "_a " * 5000,
+    "tildes": "~~a " * 5000,
+    "backticks": "``a `" * 5000,
+    "heading spaces": "# a" + " " * 5000 + "x",
+    "nested quotes": "> " * 5000 + "deep",
+    "nested lists": "1. " * 5000 + "deep",
+}
+
+
+def test_long_runs_of_brackets_and_stars_render_quickly(page):
+    timings = page.driver.execute_async_script(TIME_RENDERS, LONG_RUNS)
+    assert isinstance(timings, dict), timings
+    slow = {name: milliseconds for name, milliseconds in timings.items() if not milliseconds < 1000}
+    assert slow == {}, f"rendering took too long (ms): {slow}"
+
+
+TIME_RENDERS = """
+const done = arguments[arguments.length - 1];
+import('./ui/markdown.js').then(({ renderMarkdown }) => {
+  const timings = {};
+  for (const [name, source] of Object.entries(arguments[0])) {
+    const start = performance.now();
+    try {
+      document.createElement('div').append(renderMarkdown(source));
+      timings[name] = Math.round(performance.now() - start);
+    } catch (error) {
+      timings[name] = String(error);
+    }
+  }
+  done(timings);
 }, error => done('import failed: ' + error));
 """

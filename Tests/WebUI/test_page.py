@@ -40,13 +40,19 @@ def test_phone_width_has_no_horizontal_scroll_and_a_drawer_for_conversations(pag
     sidebar_left = "return document.getElementById('sidebar').getBoundingClientRect().left"
     assert page.js(sidebar_left) < 0, "the conversation list is tucked away"
     assert not page.find("#new-chat").is_displayed()
+    main_is_inert = "return document.querySelector('main').inert"
+    assert page.js(main_is_inert) is False
     page.click("#open-sidebar")
     page.wait(lambda d: page.js(sidebar_left) == 0 and page.find("#new-chat").is_displayed())
     assert page.find("#open-sidebar").get_attribute("aria-expanded") == "true"
+    assert page.js(main_is_inert) is True, "behind the drawer, the page is out of reach"
+    assert page.driver.switch_to.active_element.get_attribute("id") == "new-chat"
     page.screenshot("phone-drawer")
     page.find("#new-chat").send_keys(Keys.ESCAPE)
     page.wait(lambda d: page.js(sidebar_left) < 0)
     assert page.find("#open-sidebar").get_attribute("aria-expanded") == "false"
+    assert page.js(main_is_inert) is False
+    assert page.driver.switch_to.active_element.get_attribute("id") == "open-sidebar", "focus goes back to the menu button"
 
     page.click("#new-chat-top")
     page.wait(lambda d: page.find("#welcome").is_displayed())
@@ -74,6 +80,7 @@ def test_language_follows_the_browser_then_the_switch(browser, kaiwa):
     assert page.find("#new-chat").text == "新しい会話"
     page.send("こんにちは")
     page.wait_for_replies(1)
+    page.wait(lambda d: page.announced() == "返信が完了しました。")
     page.screenshot("language-japanese")
 
     page.find("#language-picker option[value='en']").click()
@@ -91,7 +98,11 @@ def test_everything_can_be_reached_by_keyboard_and_has_a_label(page):
         return [...document.querySelectorAll('button, select, textarea, input, a[href], summary')]
           .filter(e => e.getClientRects().length > 0 && !name(e)).map(e => e.outerHTML.slice(0, 100));""")
     assert unnamed == []
-    assert page.find("#messages").get_attribute("aria-live") == "polite"
+    # Screen readers do not read the whole conversation as it grows; a status region says
+    # when a reply ends. It is outside main, which is inert while the phone drawer is open.
+    assert page.find("#messages").get_attribute("aria-live") is None
+    assert page.find("#announcer").get_attribute("role") == "status"
+    assert page.js("return document.querySelector('main').contains(document.getElementById('announcer'))") is False
     assert page.driver.switch_to.active_element == page.input
 
     # From the message box, Shift+Tab reaches the suggested prompts; Enter sends one.
@@ -103,6 +114,7 @@ def test_everything_can_be_reached_by_keyboard_and_has_a_label(page):
     focused.send_keys(Keys.ENTER)
     page.wait_for_replies(1)
     assert page.user_messages() == [prompt]
+    page.wait(lambda d: page.announced() == "The reply is complete.")
 
 
 def test_page_works_as_static_files_with_the_api_address_in_config_js(browser, kaiwa, tmp_path):
@@ -121,6 +133,26 @@ def test_page_works_as_static_files_with_the_api_address_in_config_js(browser, k
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_page_runs_only_scripts_and_styles_from_its_own_folder(page):
+    policy = page.js("return document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content")
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "unsafe" not in policy
+    refused = page.driver.execute_async_script(INLINE_SCRIPT)
+    page.driver.get_log("browser")  # Chromium logs the refusal this test is after
+    assert refused == {"ran": False, "directive": "script-src-elem"}
+
+
+INLINE_SCRIPT = """
+const done = arguments[arguments.length - 1];
+document.addEventListener('securitypolicyviolation', (event) => {
+  setTimeout(() => done({ ran: window.__inline === 1, directive: event.effectiveDirective }), 50);
+}, { once: true });
+const script = document.createElement('script');
+script.textContent = 'window.__inline = 1';
+document.head.append(script);
+"""
 
 
 def test_page_loads_nothing_from_other_servers(page):

@@ -34,7 +34,9 @@ def assert_inert(page):
     for text in ('<img src=x onerror="window.__xss=100', "<script>window.__xss=101</script>",
                  "[go](javascript:window.__xss=102)", '<img src=x onerror="window.__xss=21">',
                  "<script>window.__xss=20</script>", '<a href="javascript:window.__xss=6">raw anchor</a>',
-                 "[click me](javascript:window.__xss=4)", '<b onmouseover="window.__xss=9">bold?</b>'):
+                 "[click me](javascript:window.__xss=4)", '<b onmouseover="window.__xss=9">bold?</b>',
+                 "[data link](data:text/html,<script>window.__xss=5</script>)",
+                 "[entity link](&#106;avascript:window.__xss=10)"):
         assert text in found["text"], text
 
 

@@ -31,13 +31,15 @@ export class RequestTimeoutError extends Error {
 
 /**
  * `fetch` that gives up when the server does not answer in time, and turns error answers
- * into `ApiError`. `signal` cancels it (and, for streams, the reading that follows).
+ * into `ApiError`. `signal` cancels it and, for streams, the reading that follows; call
+ * `release()` once the answer has been read, so that `signal` no longer refers to it.
  */
-async function call(path, { method = "GET", body, signal, accept = "application/json" } = {}) {
+async function request(path, { method = "GET", body, signal, accept = "application/json" } = {}) {
   const controller = new AbortController();
   const cancel = () => controller.abort(signal.reason);
+  const release = () => signal?.removeEventListener("abort", cancel);
   if (signal?.aborted) cancel();
-  signal?.addEventListener("abort", cancel, { once: true });
+  else signal?.addEventListener("abort", cancel, { once: true });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -53,6 +55,7 @@ async function call(path, { method = "GET", body, signal, accept = "application/
       cache: "no-store",
     });
   } catch (error) {
+    release();
     if (timedOut) throw new RequestTimeoutError();
     throw error;
   } finally {
@@ -64,34 +67,59 @@ async function call(path, { method = "GET", body, signal, accept = "application/
       answer = await response.json();
     } catch {
       // Not JSON (a proxy's error page): the status says enough.
+    } finally {
+      release();
     }
     throw new ApiError(response.status, answer.error ?? "", answer.message ?? "");
   }
-  return response;
+  return { response, release };
 }
 
-async function* events(response) {
-  for await (const { data } of readEventStream(response.body)) {
-    try {
-      yield JSON.parse(data);
-    } catch {
-      // Not one of Kaiwa's events; skip it.
+/** A JSON route's answer (`null` for 204 No Content). */
+async function call(path, options) {
+  const { response, release } = await request(path, options);
+  try {
+    return response.status === 204 ? null : await response.json();
+  } finally {
+    release();
+  }
+}
+
+/** A route that answers with a reply's events: they follow as an async iterable. */
+async function stream(path, options) {
+  const { response, release } = await request(path, { ...options, accept: "text/event-stream" });
+  return events(response, release);
+}
+
+async function* events(response, release) {
+  try {
+    for await (const { data } of readEventStream(response.body)) {
+      try {
+        yield JSON.parse(data);
+      } catch {
+        // Not one of Kaiwa's events; skip it.
+      }
     }
+  } finally {
+    release();
   }
 }
 
 export async function listAgents() {
-  return (await call("api/agents")).json();
+  return call("api/agents");
 }
 
-export async function listSessions(limit = 50) {
-  return (await call(`api/sessions?limit=${limit}`)).json();
+/** One page of conversations, most recent first: `{sessions, next_cursor}` (no cursor on the last). */
+export async function listSessions({ limit = 50, cursor } = {}) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (cursor) query.set("cursor", cursor);
+  return call(`api/sessions?${query}`);
 }
 
 /** One conversation with its messages, or `null` when the server has none with this id. */
-export async function getSession(id) {
+export async function getSession(id, signal) {
   try {
-    return await (await call(`api/sessions/${encodeURIComponent(id)}`)).json();
+    return await call(`api/sessions/${encodeURIComponent(id)}`, { signal });
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) return null;
     throw error;
@@ -102,22 +130,23 @@ export async function deleteSession(id) {
   await call(`api/sessions/${encodeURIComponent(id)}`, { method: "DELETE" });
 }
 
-/** Asks the server to stop the session's running reply; its stream then ends with `done`. */
+/**
+ * Asks the server to stop the session's running reply: `{stopped}`. When it is true, the
+ * reply's stream ends with a `done` whose `stopped` is true; false means no reply was
+ * running (not yet, or no longer).
+ */
 export async function stopReply(sessionId) {
-  return (await call(`api/sessions/${encodeURIComponent(sessionId)}/stop`, { method: "POST", body: {} })).json();
+  return call(`api/sessions/${encodeURIComponent(sessionId)}/stop`, { method: "POST", body: {} });
 }
 
 /** Sends a message; the reply's events follow as an async iterable. */
 export async function startReply({ message, sessionId, agent }, signal) {
   const body = { message, session_id: sessionId };
   if (agent) body.agent = agent;
-  const response = await call("chat/stream", { method: "POST", body, signal, accept: "text/event-stream" });
-  return events(response);
+  return stream("chat/stream", { method: "POST", body, signal });
 }
 
 /** The session's latest reply from after event `lastSeq`: what was missed, then the live rest. */
 export async function resumeReply(sessionId, lastSeq, signal) {
-  const path = `api/sessions/${encodeURIComponent(sessionId)}/stream?last_event_id=${lastSeq}`;
-  const response = await call(path, { signal, accept: "text/event-stream" });
-  return events(response);
+  return stream(`api/sessions/${encodeURIComponent(sessionId)}/stream?last_event_id=${lastSeq}`, { signal });
 }

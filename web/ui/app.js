@@ -16,6 +16,9 @@ const composer = $("composer");
 const agentPicker = $("agent-picker");
 const languagePicker = $("language-picker");
 const sidebarToggle = $("open-sidebar");
+const main = document.querySelector("main");
+const sendButton = $("send-button");
+const stopButton = $("stop-button");
 
 const messages = new MessageList($("messages"), $("conversation"));
 const conversation = new Conversation({
@@ -31,7 +34,9 @@ const conversation = new Conversation({
 const sessions = new SessionList({
   list: $("session-list"),
   empty: $("session-empty"),
+  more: $("session-more"),
   dialog: $("confirm-delete"),
+  fetchPage: api.listSessions,
   onOpen(id) {
     closeSidebar();
     if (id !== conversation.sessionId || conversation.isEmpty) conversation.open(id);
@@ -52,8 +57,11 @@ const sessions = new SessionList({
 /** Redraws what depends on the conversation's state. */
 function render() {
   const busy = conversation.busy;
-  $("send-button").hidden = busy;
-  $("stop-button").hidden = !busy;
+  // Send and stop take turns in one place: focus on the one leaving moves to the one coming.
+  const hadFocus = document.activeElement === sendButton || document.activeElement === stopButton;
+  sendButton.hidden = busy;
+  stopButton.hidden = !busy;
+  if (hadFocus) (busy ? stopButton : sendButton).focus();
   const showWelcome = conversation.isEmpty && !busy && !conversation.loading;
   $("welcome").hidden = !showWelcome;
   if (showWelcome) renderSuggestions();
@@ -82,15 +90,8 @@ function renderSuggestions() {
   $("suggestions").hidden = prompts.length === 0;
 }
 
-let sessionsRequest = 0;
-async function refreshSessions() {
-  const request = ++sessionsRequest;
-  try {
-    const { sessions: list } = await api.listSessions();
-    if (request === sessionsRequest) sessions.show(list);
-  } catch {
-    // The list stays as it was; the next reply refreshes it.
-  }
+function refreshSessions() {
+  return sessions.refresh();
 }
 
 // ---- the message box ----
@@ -120,7 +121,7 @@ input.addEventListener("keydown", (event) => {
   }
 });
 input.addEventListener("input", fitInput);
-$("stop-button").addEventListener("click", () => conversation.stop());
+stopButton.addEventListener("click", () => conversation.stop());
 
 // ---- agents, new conversation, language ----
 
@@ -146,10 +147,14 @@ onLanguageChange(() => {
 });
 
 // ---- the sidebar as a drawer on phones ----
+// While it is open, the rest of the page is inert (out of reach of focus and screen readers).
+
+const phoneLayout = window.matchMedia("(max-width: 768px)");
 
 function openSidebar() {
   app.classList.add("sidebar-open");
   $("scrim").hidden = false;
+  main.inert = true;
   sidebarToggle.setAttribute("aria-expanded", "true");
   $("new-chat").focus();
 }
@@ -158,9 +163,15 @@ function closeSidebar() {
   if (!app.classList.contains("sidebar-open")) return;
   app.classList.remove("sidebar-open");
   $("scrim").hidden = true;
+  main.inert = false;
   sidebarToggle.setAttribute("aria-expanded", "false");
-  sidebarToggle.focus();
+  if (phoneLayout.matches) sidebarToggle.focus();
 }
+
+// A window that grows past the phone layout shows the sidebar beside the page: no drawer.
+phoneLayout.addEventListener("change", () => {
+  if (!phoneLayout.matches) closeSidebar();
+});
 
 sidebarToggle.addEventListener("click", openSidebar);
 $("close-sidebar").addEventListener("click", closeSidebar);

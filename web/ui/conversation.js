@@ -3,12 +3,18 @@
 // new one, and the session timeout of seed 001 (408: new session, the text kept).
 
 import * as api from "./api.js";
+import { announce } from "./announcer.js";
 import { ConnectionLostError, isSessionExpired, messageKeyForCode, messageKeyForError } from "./errors.js";
-import { followReply } from "./reply-stream.js";
+import { isToolResults } from "./message-list.js";
+import { followReply, pause, reconnectDelay } from "./reply-stream.js";
 import { newSessionId, remember } from "./storage.js";
 
-/** How long to wait for the stopped reply's last event before giving up on it. */
+/** How long to wait for the stopped reply's last event before saying that it goes on. */
 const STOP_GRACE_MS = 5000;
+
+/** The user's messages in a stored conversation (not the tool results stored as user messages). */
+const countUserMessages = (messages) =>
+  messages.filter((message) => message.role === "user" && !isToolResults(message)).length;
 
 export class Conversation {
   /**
@@ -24,8 +30,11 @@ export class Conversation {
     this.sessionId = null;
     this.agent = null;
     this.agents = new Map();
-    this.following = null; // the reply being followed: {controller, reply, stopRequested}
+    this.following = null; // the reply being followed: {controller, reply, sessionId, started, stop}
     this.loading = false; // a stored conversation is being fetched
+    // Counts what the page shows: an answer for an earlier open() or startNew() is dropped.
+    this.generation = 0;
+    this.acceptedMessages = 0; // the user's messages the server is known to have in this session
   }
 
   get busy() {
@@ -50,9 +59,11 @@ export class Conversation {
 
   /** A new, empty conversation with a new session id. */
   startNew() {
+    this.generation += 1;
     this.detach();
     this.loading = false;
     this.sessionId = newSessionId();
+    this.acceptedMessages = 0;
     remember("sessionId", this.sessionId);
     this.messages.clear();
     this.onChange();
@@ -60,8 +71,10 @@ export class Conversation {
 
   /** Shows a stored conversation; resumes its reply if one is still being written. */
   async open(sessionId) {
+    const generation = ++this.generation;
     this.detach();
     this.sessionId = sessionId;
+    this.acceptedMessages = 0;
     remember("sessionId", sessionId);
     this.messages.clear();
     this.loading = true;
@@ -70,16 +83,17 @@ export class Conversation {
     try {
       session = await api.getSession(sessionId);
     } catch (error) {
-      if (this.sessionId !== sessionId) return;
+      if (generation !== this.generation) return;
       this.loading = false;
       this.messages.addNotice(messageKeyForError(error) === "errorNetwork" ? "errorNetwork" : "errorLoad");
       this.onChange();
       return;
     }
-    if (this.sessionId !== sessionId) return; // the user went elsewhere meanwhile
+    if (generation !== this.generation) return; // opened again, or the user went elsewhere
     this.loading = false;
     if (session) {
       if (this.agents.has(session.agent)) this.agent = session.agent;
+      this.acceptedMessages = countUserMessages(session.messages);
       this.messages.showHistory(session.messages);
       // The user's message is stored at once, the reply when it ends: a conversation that
       // ends with the user's message has a reply still running (for instance before a reload).
@@ -92,11 +106,24 @@ export class Conversation {
   async send(text) {
     const message = text.trim();
     if (!message || this.busy) return;
-    const { sessionId, agent } = this;
+    const { sessionId, agent, generation } = this;
+    const acceptedBefore = this.acceptedMessages;
     this.messages.addUserMessage(message);
     const reply = this.messages.addReply();
+    const start = async (signal) => {
+      try {
+        return await api.startReply({ message, sessionId, agent }, signal);
+      } catch (error) {
+        const unanswered = error instanceof TypeError || error instanceof api.RequestTimeoutError;
+        if (signal.aborted || !unanswered) throw error;
+        return this.findSentReply({ sessionId, acceptedBefore, error, signal });
+      }
+    };
+    const accepted = () => {
+      if (generation === this.generation) this.acceptedMessages = acceptedBefore + 1;
+    };
     try {
-      await this.follow(reply, (signal) => api.startReply({ message, sessionId, agent }, signal));
+      await this.follow(reply, start, accepted);
     } catch (error) {
       if (isSessionExpired(error)) {
         // Seed 001 §4.3/§5: a new session id, the user told, the unsent text kept.
@@ -106,24 +133,81 @@ export class Conversation {
         return;
       }
       reply.fail(messageKeyForError(error));
+      announce("announceFailed");
       // Unless the stream broke after it began, the server did not take the message: keep it.
       if (!(error instanceof ConnectionLostError)) this.restoreInput(message);
     }
   }
 
-  /** Asks the server to stop the running reply; the stream then ends with `done` (stopped). */
+  /**
+   * The POST that sent a message got no answer (the connection failed, or the server took too
+   * long), yet the server may have taken the message. The page made the session id, so it
+   * asks for the session's reply once. Resolves with that reply's events; rejects with `error`
+   * when the message did not arrive (no reply to resume), so that its text goes back.
+   */
+  async findSentReply({ sessionId, acceptedBefore, error, signal }) {
+    await pause(reconnectDelay(1), signal);
+    let events;
+    try {
+      events = await api.resumeReply(sessionId, 0, signal);
+    } catch (resumeError) {
+      if (signal.aborted) throw resumeError;
+      throw error; // 404: nothing to resume, so the message never arrived (or still no connection)
+    }
+    if (acceptedBefore === 0) return events; // the session had no reply before: this one is ours
+    // The latest reply may be the one before this message: it counts only if the message is stored.
+    let session = null;
+    try {
+      session = await api.getSession(sessionId, signal);
+    } catch {
+      // Unknown: taken as not sent.
+    }
+    if (session && countUserMessages(session.messages) > acceptedBefore) return events;
+    throw error; // (the unread stream is closed when the reply's signal aborts)
+  }
+
+  /**
+   * Asks the server to stop the running reply. Only the stream's `done` with `stopped` says
+   * that it stopped; until then the reply goes on showing what comes.
+   */
   async stop() {
     const following = this.following;
-    if (!following) return;
-    following.stopRequested = true;
+    if (!following || following.stop) return;
+    following.stop = { afterStart: false, timer: null };
+    await this.requestStop(following);
+  }
+
+  async requestStop(following) {
+    const { stop } = following;
+    stop.afterStart = false;
+    const startedBefore = following.started;
+    let answer = null;
     try {
-      await api.stopReply(this.sessionId);
+      answer = await api.stopReply(following.sessionId);
     } catch {
-      // Ended below if the stream does not end by itself.
+      // Not asked: said below.
     }
-    setTimeout(() => {
-      if (this.following === following) following.controller.abort();
-    }, STOP_GRACE_MS);
+    if (this.following !== following || following.stop !== stop) return;
+    if (answer && !answer.stopped && !startedBefore) {
+      // The server does not have the reply yet (the message is on its way): stop it when it starts.
+      if (following.started) this.requestStop(following);
+      else stop.afterStart = true;
+    } else if (answer) {
+      // Stopped (or ending by itself): its `done` comes, or else the reply goes on.
+      clearTimeout(stop.timer);
+      stop.timer = setTimeout(() => this.stopDidNotHappen(following), STOP_GRACE_MS);
+    } else {
+      this.stopDidNotHappen(following);
+    }
+  }
+
+  /** The server did not stop the reply: say it goes on, and let the user try again. */
+  stopDidNotHappen(following) {
+    if (this.following !== following) return;
+    clearTimeout(following.stop?.timer);
+    following.stop = null;
+    following.reply.showNotStopped();
+    announce("notStopped");
   }
 
   /** Stops following the running reply (it goes on in the server and is stored). */
@@ -139,30 +223,40 @@ export class Conversation {
     const sessionId = this.sessionId;
     this.follow(reply, (signal) => api.resumeReply(sessionId, 0, signal)).catch((error) => {
       // No reply to resume (the server restarted, or it ended long ago): nothing to show.
-      if (error instanceof api.ApiError && error.status === 404) reply.element.remove();
-      else reply.fail(messageKeyForError(error));
+      if (error instanceof api.ApiError && error.status === 404) {
+        reply.element.remove();
+      } else {
+        reply.fail(messageKeyForError(error));
+        announce("announceFailed");
+      }
     });
   }
 
-  /** Follows a reply's events into `reply`. Throws when no stream could be had. */
-  async follow(reply, open) {
+  /**
+   * Follows a reply's events into `reply`; `onAccepted()` runs when its `session` event shows
+   * that the server has the message. Throws when no stream could be had.
+   */
+  async follow(reply, open, onAccepted = () => {}) {
+    this.detach(); // one reader at a time: an earlier one would go on unseen
     const controller = new AbortController();
-    const following = { controller, reply, stopRequested: false };
+    const following = { controller, reply, sessionId: this.sessionId, started: false, stop: null };
     this.following = following;
     this.onChange();
-    const sessionId = this.sessionId;
     // The agent's model until the reply's `done` names the one that wrote it.
     let model = this.agents.get(this.agent)?.model;
     let usage = null;
     try {
       const last = await followReply({
         open: () => open(controller.signal),
-        resume: (lastSeq) => api.resumeReply(sessionId, lastSeq, controller.signal),
+        resume: (lastSeq) => api.resumeReply(following.sessionId, lastSeq, controller.signal),
         signal: controller.signal,
         onReconnecting: (reconnecting) => reply.setReconnecting(reconnecting),
         onEvent: (event) => {
           switch (event.type) {
             case "session":
+              following.started = true;
+              onAccepted();
+              if (following.stop?.afterStart) this.requestStop(following);
               this.onSessionsChanged(); // the conversation exists on the server now
               break;
             case "delta":
@@ -182,13 +276,19 @@ export class Conversation {
       });
       if (last.type === "done" && last.model) model = last.model;
       reply.setMeta({ model, usage });
-      if (last.type === "done") reply.finish({ stopped: last.stopped });
-      else reply.fail(messageKeyForCode(last.error));
+      if (last.type === "done") {
+        reply.finish({ stopped: last.stopped === true });
+        announce(last.stopped === true ? "announceStopped" : "announceDone");
+      } else {
+        reply.fail(messageKeyForCode(last.error));
+        announce("announceFailed");
+      }
     } catch (error) {
       if (!controller.signal.aborted) throw error;
-      if (following.stopRequested) reply.finish({ stopped: true });
-      else reply.detach();
+      reply.detach();
     } finally {
+      clearTimeout(following.stop?.timer);
+      controller.abort(); // lets go of whatever still listens to it (an unread stream)
       if (this.following === following) this.following = null;
       this.onChange();
       this.onSessionsChanged();

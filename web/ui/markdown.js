@@ -7,6 +7,9 @@
 // blocks (with a copy button), tables, rules, and inline code, emphasis, strike-through,
 // links and bare URLs. A reply that is still streaming renders too (an open code fence
 // runs to the end).
+//
+// Replies are re-rendered while they stream, so every scan is linear or bounded: no input
+// (thousands of `[` or `*`, quotes nested a thousand deep) makes rendering slow or deep.
 
 import { t, translated } from "./i18n.js";
 
@@ -32,12 +35,15 @@ export function safeLinkTarget(href) {
 
 // ---- blocks ----
 
-const FENCE = /^( {0,3})(`{3,}|~{3,})[ \t]*([^`\s]*)[^`]*$/;
-const HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
+const FENCE = /^( {0,3})(`{3,}|~{3,})(.*)$/;
+const HEADING = /^ {0,3}(#{1,6})(?:[ \t](.*))?$/;
 const RULE = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
 const QUOTE = /^ {0,3}> ?/;
 const LIST_ITEM = /^( {0,3})([-*+]|\d{1,9}[.)])(?:([ \t]+)(.*)|$)/;
-const TABLE_DELIMITER = /^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;
+const TABLE_DELIMITER = /^\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?$/; // tested on trimmed lines
+
+/** Block quotes and lists nest at most this deep; deeper markers stay text. */
+const MAX_NESTING = 12;
 
 const isBlank = (line) => line.trim() === "";
 const indentOf = (line) => line.length - line.trimStart().length;
@@ -46,31 +52,50 @@ function expandLeadingTabs(line) {
   return line.replace(/^[ \t]+/, (space) => space.replace(/\t/g, "    "));
 }
 
-function renderBlocks(lines, parent) {
+/** A code fence's opening line: {indent, fence, language}, or null. */
+function fenceAt(line) {
+  const match = FENCE.exec(line);
+  if (!match || match[3].includes("`")) return null;
+  return { indent: match[1], fence: match[2], language: match[3].trim().split(/\s/, 1)[0] };
+}
+
+/** A heading line: {level, text} without the optional closing `#`s, or null. */
+function headingAt(line) {
+  const match = HEADING.exec(line);
+  if (!match) return null;
+  const text = (match[2] ?? "").trimEnd();
+  let hashes = text.length;
+  while (hashes > 0 && text[hashes - 1] === "#") hashes -= 1;
+  const closed = hashes < text.length && (hashes === 0 || text[hashes - 1] === " " || text[hashes - 1] === "\t");
+  return { level: match[1].length, text: (closed ? text.slice(0, hashes) : text).trim() };
+}
+
+function renderBlocks(lines, parent, depth = 0) {
+  const nests = depth < MAX_NESTING;
   let i = 0;
   while (i < lines.length) {
     const line = lines[i];
+    const heading = headingAt(line);
     if (isBlank(line)) {
       i += 1;
-    } else if (FENCE.test(line)) {
+    } else if (fenceAt(line)) {
       i = codeBlock(lines, i, parent);
-    } else if (HEADING.test(line)) {
-      const [, hashes, text = ""] = HEADING.exec(line);
-      parent.append(withInline(`h${hashes.length}`, text));
+    } else if (heading) {
+      parent.append(withInline(`h${heading.level}`, heading.text));
       i += 1;
     } else if (RULE.test(line)) {
       parent.append(document.createElement("hr"));
       i += 1;
-    } else if (QUOTE.test(line)) {
+    } else if (nests && QUOTE.test(line)) {
       const quoted = [];
       while (i < lines.length && QUOTE.test(lines[i])) quoted.push(lines[i++].replace(QUOTE, ""));
       const quote = document.createElement("blockquote");
-      renderBlocks(quoted, quote);
+      renderBlocks(quoted, quote, depth + 1);
       parent.append(quote);
     } else if (isTableStart(lines, i)) {
       i = table(lines, i, parent);
-    } else if (LIST_ITEM.test(line)) {
-      i = list(lines, i, parent);
+    } else if (nests && LIST_ITEM.test(line)) {
+      i = list(lines, i, parent, depth);
     } else {
       i = paragraph(lines, i, parent);
     }
@@ -80,7 +105,7 @@ function renderBlocks(lines, parent) {
 /** Whether `line` ends a paragraph by starting another block. */
 function startsBlock(lines, i) {
   const line = lines[i];
-  if (FENCE.test(line) || HEADING.test(line) || RULE.test(line) || QUOTE.test(line) || isTableStart(lines, i)) return true;
+  if (fenceAt(line) || HEADING.test(line) || RULE.test(line) || QUOTE.test(line) || isTableStart(lines, i)) return true;
   const item = LIST_ITEM.exec(line);
   // As in CommonMark, only a non-empty bullet or an ordered list starting at 1 interrupts a paragraph.
   return Boolean(item && item[4]?.trim() && (/^[-*+]$/.test(item[2]) || parseInt(item[2], 10) === 1));
@@ -95,7 +120,7 @@ function paragraph(lines, start, parent) {
 }
 
 function codeBlock(lines, start, parent) {
-  const [, indent, fence, language] = FENCE.exec(lines[start]);
+  const { indent, fence, language } = fenceAt(lines[start]);
   const closing = new RegExp(`^ {0,3}${fence[0] === "`" ? "`" : "~"}{${fence.length},}[ \\t]*$`);
   const code = [];
   let i = start + 1;
@@ -114,7 +139,8 @@ function codeBlockElement(code, language) {
   head.className = "code-head";
   const label = document.createElement("span");
   label.className = "code-language";
-  label.textContent = language || "code";
+  if (language) label.textContent = language;
+  else translated(label, "code");
   const copy = document.createElement("button");
   copy.type = "button";
   copy.className = "copy-button";
@@ -133,7 +159,7 @@ function codeBlockElement(code, language) {
   return block;
 }
 
-function list(lines, start, parent) {
+function list(lines, start, parent, depth) {
   const first = LIST_ITEM.exec(lines[start]);
   const ordered = /\d/.test(first[2]);
   const listElement = document.createElement(ordered ? "ol" : "ul");
@@ -171,7 +197,7 @@ function list(lines, start, parent) {
       i += 1;
     }
     const item = document.createElement("li");
-    renderBlocks(itemLines, item);
+    renderBlocks(itemLines, item, depth + 1);
     listElement.append(item);
     let next = i;
     while (next < lines.length && isBlank(lines[next])) next += 1;
@@ -185,7 +211,7 @@ function list(lines, start, parent) {
 }
 
 function isTableStart(lines, i) {
-  if (i + 1 >= lines.length || !lines[i].includes("|") || !TABLE_DELIMITER.test(lines[i + 1])) return false;
+  if (i + 1 >= lines.length || !lines[i].includes("|") || !TABLE_DELIMITER.test(lines[i + 1].trim())) return false;
   if (!lines[i + 1].includes("|") && !lines[i].trim().startsWith("|")) return false;
   return splitRow(lines[i]).length === splitRow(lines[i + 1]).length;
 }
@@ -258,6 +284,9 @@ function splitRow(line) {
 const ESCAPABLE = /[!-/:-@[-`{-~]/;
 const BARE_URL = /^https?:\/\/[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+/i;
 const AUTOLINK = /^<(https?:\/\/[^\s<>]+)>/i;
+/** Longer link titles and autolinks are not looked for (it keeps their scans bounded). */
+const MAX_LINK_TITLE = 1024;
+const MAX_AUTOLINK = 4096;
 
 function withInline(tag, text) {
   const element = document.createElement(tag);
@@ -265,8 +294,50 @@ function withInline(tag, text) {
   return element;
 }
 
+/**
+ * What is known about one piece of inline text, so that a long run of `[`, `*`, `(` or
+ * backticks is scanned once, not once per character: the matching `]` of every `[` and where
+ * each link address ends (each found in one pass, when first needed), and the emphasis, code
+ * span and `<address>` openers that have no closer.
+ */
+class InlineScan {
+  constructor(text) {
+    this.text = text;
+    this.brackets = null;
+    this.destinationEnds = null;
+    this.unclosedEmphasis = new Set(); // "*1", "_2", "~2": from here on, no closer
+    this.unclosedCode = new Set(); // backtick run lengths without a closing run
+    this.unclosedAngle = false; // no `>` from here on
+  }
+
+  /**
+   * Where a link address starting at `start` ends: at the first white space, or at the `)`
+   * that closes more parentheses than the address opened.
+   */
+  destinationEnd(start) {
+    if (!this.destinationEnds) this.destinationEnds = linkDestinationEnds(this.text);
+    return this.destinationEnds[start];
+  }
+
+  /** The index of the `]` that closes the `[` at `start`, or -1. */
+  closingBracket(start) {
+    if (!this.brackets) {
+      this.brackets = new Map();
+      const open = [];
+      for (let i = 0; i < this.text.length; i += 1) {
+        const char = this.text[i];
+        if (char === "\\") i += 1;
+        else if (char === "[") open.push(i);
+        else if (char === "]" && open.length > 0) this.brackets.set(open.pop(), i);
+      }
+    }
+    return this.brackets.get(start) ?? -1;
+  }
+}
+
 /** Renders inline Markdown into `parent`. `links` is false inside a link's own text. */
 function renderInline(text, parent, links) {
+  const scan = new InlineScan(text);
   let plain = "";
   const flush = () => {
     appendText(parent, plain);
@@ -275,7 +346,6 @@ function renderInline(text, parent, links) {
   let i = 0;
   while (i < text.length) {
     const char = text[i];
-    const rest = text.slice(i);
 
     if (char === "\\" && ESCAPABLE.test(text[i + 1] ?? "")) {
       plain += text[i + 1];
@@ -283,22 +353,22 @@ function renderInline(text, parent, links) {
       continue;
     }
     if (char === "`") {
-      const run = /^`+/.exec(rest)[0];
-      const close = text.indexOf(run, i + run.length);
-      if (close > 0 && text[close + run.length] !== "`") {
+      const span = codeSpanAt(text, i, scan);
+      if (span) {
         flush();
         const code = document.createElement("code");
-        code.textContent = text.slice(i + run.length, close).replace(/\n/g, " ").replace(/^ (.+) $/, "$1");
+        code.textContent = span.content.replace(/\n/g, " ").replace(/^ (.+) $/, "$1");
         parent.append(code);
-        i = close + run.length;
+        i = span.end;
       } else {
-        plain += run;
-        i += run.length;
+        const run = runLength(text, i);
+        plain += text.slice(i, i + run);
+        i += run;
       }
       continue;
     }
     if (links && (char === "[" || (char === "!" && text[i + 1] === "["))) {
-      const link = linkAt(text, char === "!" ? i + 1 : i);
+      const link = linkAt(text, char === "!" ? i + 1 : i, scan);
       if (link) {
         flush();
         parent.append(linkElement(link, char === "!", text.slice(i, link.end)));
@@ -306,22 +376,28 @@ function renderInline(text, parent, links) {
         continue;
       }
     }
-    if (links && char === "<" && AUTOLINK.test(rest)) {
-      const [whole, href] = AUTOLINK.exec(rest);
-      flush();
-      parent.append(anchorOrText(href, href));
-      i += whole.length;
-      continue;
+    if (links && char === "<") {
+      const autolink = AUTOLINK.exec(text.slice(i, i + MAX_AUTOLINK));
+      if (autolink) {
+        const [whole, href] = autolink;
+        flush();
+        parent.append(anchorOrText(href, href));
+        i += whole.length;
+        continue;
+      }
     }
-    if (links && (char === "h" || char === "H") && BARE_URL.test(rest) && !/[A-Za-z0-9]/.test(text[i - 1] ?? "")) {
-      const href = trimUrl(BARE_URL.exec(rest)[0]);
-      flush();
-      parent.append(anchorOrText(href, href));
-      i += href.length;
-      continue;
+    if (links && (char === "h" || char === "H") && !/[A-Za-z0-9]/.test(text[i - 1] ?? "")) {
+      const url = BARE_URL.exec(text.slice(i));
+      if (url) {
+        const href = trimUrl(url[0]);
+        flush();
+        parent.append(anchorOrText(href, href));
+        i += href.length;
+        continue;
+      }
     }
     if (char === "*" || char === "_" || char === "~") {
-      const emphasis = emphasisAt(text, i);
+      const emphasis = emphasisAt(text, i, scan);
       if (emphasis) {
         flush();
         const outer = document.createElement(emphasis.tags[0]);
@@ -332,15 +408,59 @@ function renderInline(text, parent, links) {
         i = emphasis.end;
         continue;
       }
-      const run = new RegExp(`^\\${char}+`).exec(rest)[0];
-      plain += run;
-      i += run.length;
+      const run = runLength(text, i);
+      plain += text.slice(i, i + run);
+      i += run;
       continue;
     }
     plain += char;
     i += 1;
   }
   flush();
+}
+
+/** `destinationEnd` for every start, in two linear passes. */
+function linkDestinationEnds(text) {
+  const length = text.length;
+  // depth[k]: parentheses opened minus closed before k. An address from k ends at the first
+  // j > k with depth[j] < depth[k] (just after that `)`, so at j - 1), or at white space.
+  const depth = new Int32Array(length + 1);
+  for (let k = 0; k < length; k += 1) depth[k + 1] = depth[k] + (text[k] === "(" ? 1 : text[k] === ")" ? -1 : 0);
+  const ends = new Int32Array(length + 1).fill(length);
+  const waiting = []; // indices whose end is not found yet, their depths increasing
+  for (let j = 0; j <= length; j += 1) {
+    while (waiting.length > 0 && depth[j] < depth[waiting[waiting.length - 1]]) ends[waiting.pop()] = j - 1;
+    waiting.push(j);
+  }
+  let space = length;
+  for (let k = length - 1; k >= 0; k -= 1) {
+    if (/\s/.test(text[k])) space = k;
+    if (space < ends[k]) ends[k] = space;
+  }
+  return ends;
+}
+
+/** How many times the character at `start` repeats from there. */
+function runLength(text, start) {
+  let end = start + 1;
+  while (text[end] === text[start]) end += 1;
+  return end - start;
+}
+
+/** A code span opening at `start` (a run of backticks closed by a run as long): {content, end} or null. */
+function codeSpanAt(text, start, scan) {
+  const size = runLength(text, start);
+  if (scan.unclosedCode.has(size)) return null;
+  let i = start + size;
+  while (i < text.length) {
+    i = text.indexOf("`", i);
+    if (i < 0) break;
+    const closeSize = runLength(text, i);
+    if (closeSize === size) return { content: text.slice(start + size, i), end: i + size };
+    i += closeSize;
+  }
+  scan.unclosedCode.add(size); // no later run of this length closes either
+  return null;
 }
 
 /** Text with its line breaks kept (chat messages mean them). */
@@ -352,39 +472,29 @@ function appendText(parent, text) {
 }
 
 /** `[label](href "title")` starting at `start` (the `[`): {label, href, end} or null. */
-function linkAt(text, start) {
-  let depth = 0;
-  let close = -1;
-  for (let i = start; i < text.length; i += 1) {
-    if (text[i] === "\\") i += 1;
-    else if (text[i] === "[") depth += 1;
-    else if (text[i] === "]" && --depth === 0) {
-      close = i;
-      break;
-    }
-  }
+function linkAt(text, start, scan) {
+  const close = scan.closingBracket(start);
   if (close < 0 || text[close + 1] !== "(") return null;
   let i = close + 2;
   while (text[i] === " ") i += 1;
-  let href = "";
+  let from = i;
+  let to;
   if (text[i] === "<") {
-    const end = text.indexOf(">", i);
-    if (end < 0) return null;
-    href = text.slice(i + 1, end);
-    i = end + 1;
-  } else {
-    let parens = 0;
-    while (i < text.length && !/\s/.test(text[i])) {
-      if (text[i] === "(") parens += 1;
-      else if (text[i] === ")" && parens-- === 0) break;
-      href += text[i++];
+    to = scan.unclosedAngle ? -1 : text.indexOf(">", i);
+    if (to < 0) {
+      scan.unclosedAngle = true;
+      return null;
     }
+    from += 1;
+    i = to + 1;
+  } else {
+    to = i = scan.destinationEnd(i);
   }
-  const title = /^\s+("[^"]*"|'[^']*'|\([^)]*\))/.exec(text.slice(i));
+  const title = /^\s+("[^"]*"|'[^']*'|\([^)]*\))/.exec(text.slice(i, i + MAX_LINK_TITLE));
   if (title) i += title[0].length;
   while (text[i] === " ") i += 1;
   if (text[i] !== ")") return null;
-  return { label: text.slice(start + 1, close), href, end: i + 1 };
+  return { label: text.slice(start + 1, close), href: text.slice(from, to), end: i + 1 };
 }
 
 function linkElement(link, isImage, source) {
@@ -418,37 +528,49 @@ function newTabLink(href) {
 
 /** A bare URL without the punctuation that usually follows it in a sentence. */
 function trimUrl(url) {
-  let trimmed = url.replace(/[.,:;!?'"*_~]+$/, "");
-  while (trimmed.endsWith(")") && count(trimmed, "(") < count(trimmed, ")")) trimmed = trimmed.slice(0, -1);
-  while (trimmed.endsWith("]") && count(trimmed, "[") < count(trimmed, "]")) trimmed = trimmed.slice(0, -1);
-  return trimmed;
+  let end = url.replace(/[.,:;!?'"*_~]+$/, "").length;
+  const unbalanced = (open, close) => {
+    let balance = 0;
+    for (let i = 0; i < end; i += 1) {
+      if (url[i] === open) balance += 1;
+      else if (url[i] === close) balance -= 1;
+    }
+    while (balance < 0 && url[end - 1] === close) {
+      end -= 1;
+      balance += 1;
+    }
+  };
+  unbalanced("(", ")");
+  unbalanced("[", "]");
+  return url.slice(0, end);
 }
-
-const count = (text, char) => text.split(char).length - 1;
 
 /**
  * Emphasis opening at `start`: `*em*`, `**strong**`, `***both***`, `~~struck~~` (and `_` forms,
  * which, as in CommonMark, do not work inside words such as snake_case_names).
  */
-function emphasisAt(text, start) {
+function emphasisAt(text, start, scan) {
   const char = text[start];
-  const run = new RegExp(`^\\${char}+`).exec(text.slice(start))[0].length;
+  const run = runLength(text, start);
   if (char === "~" ? run !== 2 : run > 3) return null;
   const after = text[start + run] ?? "";
   if (after === "" || /\s/.test(after)) return null;
   if (char === "_" && /[\p{L}\p{N}]/u.test(text[start - 1] ?? "")) return null;
+  const kind = char + run;
+  if (scan.unclosedEmphasis.has(kind)) return null;
   for (let i = start + run; i < text.length; i += 1) {
     if (text[i] === "\\") {
       i += 1;
       continue;
     }
     if (text[i] === "`") {
-      const close = text.indexOf("`", i + 1); // emphasis does not close inside a code span
-      if (close > 0) i = close;
+      // Emphasis does not close inside a code span.
+      const span = codeSpanAt(text, i, scan);
+      i = (span ? span.end : i + runLength(text, i)) - 1;
       continue;
     }
     if (text[i] !== char) continue;
-    const closeRun = new RegExp(`^\\${char}+`).exec(text.slice(i))[0].length;
+    const closeRun = runLength(text, i);
     const before = text[i - 1];
     const next = text[i + closeRun] ?? "";
     const closes = closeRun === run && !/\s/.test(before) && !(char === "_" && /[\p{L}\p{N}]/u.test(next));
@@ -458,5 +580,6 @@ function emphasisAt(text, start) {
     }
     i += closeRun - 1;
   }
+  scan.unclosedEmphasis.add(kind); // a later opener of this kind would find no closer either
   return null;
 }

@@ -53,9 +53,12 @@ export class MessageList {
 
   /** A line from the page itself (not from the model), such as "your session timed out". */
   addNotice(messageKey) {
-    const item = translated(document.createElement("li"), messageKey);
+    const item = document.createElement("li");
     item.className = "notice";
-    item.setAttribute("role", "alert");
+    // The alert is inside the item: a list item keeps its role, so the list stays a list.
+    const text = document.createElement("p");
+    text.setAttribute("role", "alert");
+    item.append(translated(text, messageKey));
     this.list.append(item);
     return item;
   }
@@ -71,8 +74,7 @@ export class MessageList {
     let last = null;
     for (const message of messages) {
       const text = message.text ?? "";
-      const isToolResults = message.role === "user" && (message.content ?? []).every((block) => block.type === "tool_result");
-      if (message.role === "user" && !isToolResults) {
+      if (message.role === "user" && !isToolResults(message)) {
         reply?.finish();
         reply = null;
         this.addUserMessage(text);
@@ -105,6 +107,12 @@ export class MessageList {
     const messages = this.list.querySelectorAll(".message");
     return messages.length > 0 && messages[messages.length - 1].classList.contains("user");
   }
+}
+
+/** Whether a stored user message only carries tool results (the model's tools answering). */
+export function isToolResults(message) {
+  const blocks = message.content ?? [];
+  return message.role === "user" && blocks.length > 0 && blocks.every((block) => block.type === "tool_result");
 }
 
 /** A stored tool result as a short line, like the live `tool_result` summary. */

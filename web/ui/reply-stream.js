@@ -1,6 +1,7 @@
 // Follows one reply's events to its end. When the stream breaks (network drop, a proxy's
-// timeout, a silent connection) it reconnects to GET /api/sessions/{id}/stream with the
-// last event id it saw, so every event arrives exactly once.
+// timeout, a silent connection, a proxy's 502/503/504) it reconnects to
+// GET /api/sessions/{id}/stream with the last event id it saw, so every event arrives
+// exactly once.
 
 import { ApiError } from "./api.js";
 import { ConnectionLostError } from "./errors.js";
@@ -8,11 +9,18 @@ import { StreamStalledError } from "./sse.js";
 
 const MAX_RECONNECTS = 6;
 
+/** Answers to a resume that mean "not now" (a proxy, or a server that is busy), not "never". */
+const PASSING_STATUSES = new Set([502, 503, 504]);
+
+/** How long to wait before the `failures`-th reconnect in a row. */
+export const reconnectDelay = (failures) => Math.min(250 * 2 ** failures, 4000);
+
 /**
  * `open()` gives the first stream of events (the POST that sends the message, or a resume);
  * `resume(lastSeq)` gives the rest after a break. Each event goes to `onEvent`, in order and
- * once. Resolves with the last event (`done` or `error`); rejects with the `ApiError` of an
- * answer that started no stream, or a `ConnectionLostError`. Aborting `signal` ends it.
+ * once. Resolves with the last event (`done` or `error`). Rejects with what `open()` threw
+ * when no stream began, and with a `ConnectionLostError` when it began but could not be
+ * resumed. Aborting `signal` ends it.
  */
 export async function followReply({ open, resume, onEvent, onReconnecting = () => {}, signal }) {
   let lastSeq = 0;
@@ -25,10 +33,7 @@ export async function followReply({ open, resume, onEvent, onReconnecting = () =
           if (event.seq <= lastSeq) continue; // already seen before a reconnect
           lastSeq = event.seq;
         }
-        if (failures > 0) {
-          failures = 0;
-          onReconnecting(false);
-        }
+        failures = 0;
         onEvent(event);
         if (event.type === "done" || event.type === "error") return event;
       }
@@ -43,28 +48,31 @@ export async function followReply({ open, resume, onEvent, onReconnecting = () =
       failures += 1;
       if (failures > MAX_RECONNECTS) throw new ConnectionLostError();
       onReconnecting(true);
-      await pause(Math.min(250 * 2 ** failures, 4000), signal);
+      await pause(reconnectDelay(failures), signal);
       try {
         events = await resume(lastSeq);
+        onReconnecting(false); // connected again (the count of failures waits for an event)
       } catch (error) {
         if (signal?.aborted) throw error;
-        // 404: the server has no such reply any more. Other answers are final too.
-        if (error instanceof ApiError) throw error.status === 404 ? new ConnectionLostError() : error;
+        // 404: the server has no such reply any more; other answers but 502/503/504 are final too.
+        if (error instanceof ApiError && !PASSING_STATUSES.has(error.status)) throw new ConnectionLostError();
       }
     }
   }
 }
 
-function pause(milliseconds, signal) {
+/** Resolves after `milliseconds`; rejects when `signal` aborts first. */
+export function pause(milliseconds, signal) {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, milliseconds);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason ?? new DOMException("Aborted", "AbortError"));
-      },
-      { once: true },
-    );
+    if (signal?.aborted) return reject(signal.reason ?? new DOMException("Aborted", "AbortError"));
+    const aborted = () => {
+      clearTimeout(timer);
+      reject(signal.reason ?? new DOMException("Aborted", "AbortError"));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", aborted);
+      resolve();
+    }, milliseconds);
+    signal?.addEventListener("abort", aborted, { once: true });
   });
 }

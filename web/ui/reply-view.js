@@ -6,6 +6,9 @@ import { translated } from "./i18n.js";
 import { renderMarkdown } from "./markdown.js";
 import { ToolCallView } from "./tool-call-view.js";
 
+/** How often a reply streaming in a hidden tab (no animation frames) is rendered. */
+const HIDDEN_RENDER_MS = 500;
+
 export class ReplyView {
   constructor() {
     this.element = document.createElement("li");
@@ -43,7 +46,7 @@ export class ReplyView {
 
     this.tools = new Map();
     this.text = null; // the text part being written: {element, source}
-    this.renderPending = false;
+    this.pendingRender = null; // {cancel} of the render scheduled for the next frame
   }
 
   appendText(delta) {
@@ -94,26 +97,31 @@ export class ReplyView {
 
   setReconnecting(reconnecting) {
     if (reconnecting) this.showStatus("reconnecting", "reconnecting");
-    else if (this.status.dataset.kind === "reconnecting") this.status.hidden = true;
+    else if (this.status.dataset.kind === "reconnecting") this.hideStatus();
+  }
+
+  /** The user asked to stop the reply, but the server did not stop it: it goes on. */
+  showNotStopped() {
+    this.showStatus("running", "notStopped");
   }
 
   /**
-   * The reply ended: `stopped` when the user stopped it, `incomplete` when a stored reply
-   * says only that it ended early (stopped, or cut off by a failure).
+   * The reply ended: `stopped` when the server stopped it at the user's request, `incomplete`
+   * when a stored reply says only that it ended early (stopped, or cut off by a failure).
    */
   finish({ stopped = false, incomplete = false } = {}) {
     this.renderText();
     this.done();
     if (stopped || incomplete) this.showStatus("stopped", stopped ? "stopped" : "incomplete");
-    else if (this.status.dataset.kind === "reconnecting") this.status.hidden = true;
+    else this.hideStatus();
   }
 
   /** The reply failed; `messageKey` says why, in the user's words. */
   fail(messageKey) {
     this.renderText();
     this.done();
+    this.status.setAttribute("role", "alert"); // before the text, so that it is announced
     this.showStatus("error", messageKey);
-    this.status.setAttribute("role", "alert");
   }
 
   /** Stops showing progress without saying anything (the user left this reply). */
@@ -142,17 +150,29 @@ export class ReplyView {
     this.status.hidden = false;
   }
 
-  // Streaming text is rendered at most once per frame, not once per chunk (a hidden tab
-  // gets no frames, so it renders at once).
+  hideStatus() {
+    if (this.status.dataset.kind === "error") return;
+    this.status.hidden = true;
+    delete this.status.dataset.kind;
+  }
+
+  // Streaming text is rendered at most once per frame, not once per chunk; a hidden tab gets
+  // no frames, so there it is rendered at most every HIDDEN_RENDER_MS. The reply's end
+  // renders at once.
   scheduleRender() {
-    if (this.renderPending) return;
-    if (document.hidden) return this.renderText();
-    this.renderPending = true;
-    requestAnimationFrame(() => this.renderText());
+    if (this.pendingRender) return;
+    if (document.hidden) {
+      const timer = setTimeout(() => this.renderText(), HIDDEN_RENDER_MS);
+      this.pendingRender = { cancel: () => clearTimeout(timer) };
+    } else {
+      const frame = requestAnimationFrame(() => this.renderText());
+      this.pendingRender = { cancel: () => cancelAnimationFrame(frame) };
+    }
   }
 
   renderText() {
-    this.renderPending = false;
+    this.pendingRender?.cancel();
+    this.pendingRender = null;
     if (this.text) this.text.element.replaceChildren(renderMarkdown(this.text.source));
   }
 }

@@ -1,29 +1,93 @@
-// The sidebar's list of past conversations from the server (title, time): opening one, and
-// deleting one after the user confirms.
+// The sidebar's list of past conversations from the server (title, time), a page at a time
+// with "Show more": opening one, and deleting one after the user confirms.
 
 import { formatTime, t, translated } from "./i18n.js";
 import { icon } from "./icons.js";
 
+/** Conversations asked for at a time. */
+const PAGE_SIZE = 50;
+
 export class SessionList {
   /**
-   * `list` is the `<ul>`, `empty` the "no conversations" line, `dialog` the confirmation
-   * `<dialog>`; `onOpen(id)` and `onDelete(id)` do the work.
+   * `list` is the `<ul>`, `empty` the "no conversations" line, `more` the "Show more" button,
+   * `dialog` the confirmation `<dialog>`; `fetchPage({limit, cursor})` loads a page of
+   * conversations (`{sessions, next_cursor}`); `onOpen(id)` and `onDelete(id)` do the work.
    */
-  constructor({ list, empty, dialog, onOpen, onDelete }) {
+  constructor({ list, empty, more, dialog, fetchPage, onOpen, onDelete }) {
     this.list = list;
     this.empty = empty;
+    this.more = more;
     this.dialog = dialog;
+    this.fetchPage = fetchPage;
     this.onOpen = onOpen;
     this.onDelete = onDelete;
     this.sessions = [];
+    this.cursor = null; // where the next page starts; null when there is none
     this.currentId = null;
+    this.request = 0; // only the latest request's answer is shown
+    more.addEventListener("click", () => this.loadMore());
   }
 
-  show(sessions) {
-    this.sessions = sessions;
-    this.list.replaceChildren(...sessions.map((session) => this.item(session)));
-    this.empty.hidden = sessions.length > 0;
+  /** Loads the list again, as many conversations as it showed (at least a page). */
+  async refresh() {
+    const request = ++this.request;
+    const wanted = Math.max(PAGE_SIZE, this.sessions.length);
+    const sessions = [];
+    let cursor = null;
+    try {
+      do {
+        const page = await this.fetchPage({ limit: PAGE_SIZE, cursor });
+        if (request !== this.request) return;
+        sessions.push(...page.sessions);
+        cursor = page.next_cursor ?? null;
+      } while (cursor && sessions.length < wanted);
+    } catch {
+      return; // The list stays as it was; the next reply refreshes it.
+    }
+    this.show(sessions, cursor);
+  }
+
+  /** Adds the next page of older conversations, and moves focus to the first of them. */
+  async loadMore() {
+    if (!this.cursor) return;
+    const request = ++this.request;
+    let page;
+    try {
+      page = await this.fetchPage({ limit: PAGE_SIZE, cursor: this.cursor });
+    } catch {
+      return;
+    }
+    if (request !== this.request) return;
+    const focusFirstNew = this.list.contains(document.activeElement) || document.activeElement === this.more;
+    const known = new Set(this.sessions.map((session) => session.id));
+    const older = page.sessions.filter((session) => !known.has(session.id));
+    this.show([...this.sessions, ...older], page.next_cursor ?? null);
+    if (focusFirstNew && older.length > 0) this.itemOf(older[0].id)?.querySelector(".session-open").focus();
+  }
+
+  /** Shows `sessions`; `cursor` is where more start (null: none). Focus stays on the same conversation. */
+  show(sessions, cursor = this.cursor) {
+    const focused = this.focusedControl();
+    const seen = new Set();
+    this.sessions = sessions.filter((session) => !seen.has(session.id) && seen.add(session.id));
+    this.cursor = cursor;
+    this.list.replaceChildren(...this.sessions.map((session) => this.item(session)));
+    this.empty.hidden = this.sessions.length > 0;
+    this.more.hidden = !cursor;
     this.markCurrent(this.currentId);
+    if (focused) this.itemOf(focused.id)?.querySelector(`.${focused.className}`)?.focus();
+  }
+
+  /** The conversation and the control of it that has focus: {id, className}, or null. */
+  focusedControl() {
+    const control = document.activeElement;
+    const item = this.list.contains(control) ? control.closest("[data-session-id]") : null;
+    if (!item) return null;
+    return { id: item.dataset.sessionId, className: control.classList.contains("session-delete") ? "session-delete" : "session-open" };
+  }
+
+  itemOf(id) {
+    return [...this.list.children].find((item) => item.dataset.sessionId === id) ?? null;
   }
 
   markCurrent(id) {
@@ -83,6 +147,6 @@ export class SessionList {
       this.dialog.showModal();
     });
     if (confirmed) await this.onDelete(session.id);
-    else returnFocusTo.focus();
+    else (this.itemOf(session.id)?.querySelector(".session-delete") ?? returnFocusTo).focus();
   }
 }
