@@ -55,6 +55,11 @@ struct ServiceRouteTests {
             #expect(script.headers[.contentType] == "text/javascript; charset=utf-8")
             #expect(try await client.get("/ui/app.css").headers[.contentType] == "text/css; charset=utf-8")
             #expect(try await client.get("/ui/index.html").status == .notFound)
+            #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+            #expect(response.headers[HTTPField.Name("Content-Security-Policy")!] == "frame-ancestors 'none'")
+            let head = try await client.execute(uri: "/ui/app.js", method: .head)
+            #expect(head.status == .ok)
+            #expect(head.headers[.contentLength] == String(script.body.readableBytes))
         }
     }
 
