@@ -16,7 +16,7 @@ import Testing
         let process: Process
 
         init(environment: [String: String]) async throws {
-            port = Int.random(in: 20_000..<30_000)
+            port = try freeLoopbackPort()
             process = Process()
             process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kaiwa")
             process.arguments = ["serve", "--port", "\(port)", "--store", "dynamodb", "--log-level", "warning"]

@@ -62,7 +62,7 @@ struct ServerShutdownTests {
         let model = SlowModel(chunks: 10_000, interval: .milliseconds(10))
         let store = InMemoryChatStore()
         var configuration = KaiwaConfiguration()
-        configuration.port = Int.random(in: 30_000..<60_000)
+        configuration.port = try freeLoopbackPort()
         configuration.shutdownDrainSeconds = 0
         let app = try await buildApplication(configuration, dependencies: AppDependencies(store: store, model: model))
         let group = ServiceGroup(services: [app], logger: Logger(label: "test"))

@@ -4,7 +4,7 @@ import KaiwaAWS
 import KaiwaDynamoDBStore
 
 /// One `moto_server` (PyPI `moto[server]`, DynamoDB's wire protocol) on loopback for the
-/// whole test run, started on first use. A small shell watchdog stops it when the test
+/// whole test run, started on first use on a free port. A small shell watchdog stops it when the test
 /// process ends (with SIGKILL: the child inherits a signal mask from the test process in which
 /// SIGTERM may be blocked). Each test makes its own tables under a fresh prefix.
 actor MotoServer {
@@ -21,22 +21,35 @@ actor MotoServer {
     }
 
     private static func start() async throws -> String {
-        let port = Int.random(in: 40_000..<50_000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [
-            "-c",
-            "moto_server -H 127.0.0.1 -p \(port) >/dev/null 2>&1 & m=$!; while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; kill -9 $m",
-        ]
-        // The watchdog must not hold the test process's output open, or `swift test` would wait for it.
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let url = "http://127.0.0.1:\(port)"
-        try await waitUntil(timeout: .seconds(30)) {
-            (try? await testHTTPClient.execute(.init(url: url + "/moto-api/"), timeout: .seconds(1)))?.status.code == 200
+        // A port taken meanwhile (tests open many connections) makes moto exit: try another.
+        for _ in 0..<3 {
+            let port = try freeLoopbackPort()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = [
+                "-c",
+                "moto_server -H 127.0.0.1 -p \(port) >/dev/null 2>&1 & m=$!; "
+                    + "while kill -0 \(getpid()) 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done; kill -9 $m 2>/dev/null",
+            ]
+            // The watchdog must not hold the test process's output open, or `swift test` would wait for it.
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let url = "http://127.0.0.1:\(port)"
+            let deadline = ContinuousClock.now + .seconds(60)
+            while process.isRunning && ContinuousClock.now < deadline {
+                if (try? await testHTTPClient.execute(.init(url: url + "/moto-api/"), timeout: .seconds(1)))?.status.code == 200 {
+                    return url
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            kill(process.processIdentifier, SIGKILL)
         }
-        return url
+        throw MotoUnavailable()
+    }
+
+    struct MotoUnavailable: Error, CustomStringConvertible {
+        var description: String { "moto_server did not start (is `moto[server]` installed? scripts/test installs it)" }
     }
 
     struct TestingKeys: AWSCredentialProvider {
