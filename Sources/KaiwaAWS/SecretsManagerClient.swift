@@ -28,15 +28,10 @@ public struct SecretsManagerClient: Sendable {
         guard let keys = try await credentials.credentials() else { throw Failure(description: "no AWS credentials") }
         let body = Array(#"{"SecretId":\#(String(decoding: try JSONEncoder().encode(id), as: UTF8.self))}"#.utf8)
         guard let url = URL(string: endpoint + "/") else { throw Failure(description: "bad endpoint \(endpoint)") }
-        var headers: [(name: String, value: String)] = [
-            ("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "secretsmanager.GetSecretValue"),
-        ]
-        headers += SigV4Signer(credentials: keys, region: region, service: "secretsmanager")
-            .signatureHeaders(method: "POST", url: url, headers: headers, body: body, date: Date())
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = .POST
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: body))
+        let request = AWSJSONRequest.make(
+            url: url, target: "secretsmanager.GetSecretValue", jsonVersion: "1.1", body: body, credentials: keys, region: region,
+            service: "secretsmanager"
+        )
         let response = try await client.execute(request, timeout: .seconds(5))
         let answer = try await response.body.collect(upTo: 1 << 20)
         struct Answer: Decodable {

@@ -90,15 +90,10 @@ public struct DynamoDBClient: Sendable {
         } catch {
             throw DynamoDBError(operation: operation, type: "NoCredentials", message: "\(error)").with(kind: .accessDenied)
         }
-        var headers: [(name: String, value: String)] = [
-            ("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "DynamoDB_20120810.\(operation)"),
-        ]
-        headers += SigV4Signer(credentials: keys, region: region, service: "dynamodb")
-            .signatureHeaders(method: "POST", url: url, headers: headers, body: body, date: Date())
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = .POST
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: body))
+        let request = AWSJSONRequest.make(
+            url: url, target: "DynamoDB_20120810.\(operation)", jsonVersion: "1.0", body: body, credentials: keys, region: region,
+            service: "dynamodb"
+        )
 
         let status: HTTPResponseStatus
         let answer: ByteBuffer
