@@ -47,7 +47,7 @@ public struct ChatService: Sendable {
     /// turn cannot be taken.
     public func begin(_ request: ChatRequest) async throws -> ChatTurn {
         let text = request.message
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
             throw KaiwaError.badRequest("`message` must not be empty.")
         }
         guard text.utf8.count <= settings.maxMessageBytes else {
@@ -73,7 +73,9 @@ public struct ChatService: Sendable {
             appending: messages
         )
         let profile = agents.profile(named: session.agent) ?? agents.profile(named: agents.defaultName)!
-        return ChatTurn(session: session, userMessage: stored[stored.count - 1], profile: profile)
+        // Messages that start the session are its whole history: no need to read it back.
+        let history = stored.first?.sequence == 1 ? stored : nil
+        return ChatTurn(session: session, userMessage: stored[stored.count - 1], profile: profile, knownHistory: history)
     }
 
     /// The session the request continues, after checking it may take a message; `nil` for a new one.
@@ -180,7 +182,9 @@ public struct ChatService: Sendable {
     }
 
     private func modelRequest(for turn: ChatTurn) async throws -> ModelRequest {
-        let history = try await store.messages(in: turn.session.id).filter { !$0.content.isEmpty }.map(\.chatMessage)
+        let stored: [MessageRecord]
+        if let known = turn.knownHistory { stored = known } else { stored = try await store.messages(in: turn.session.id) }
+        let history = stored.filter { !$0.content.isEmpty }.map(\.chatMessage)
         let window = ContextWindow.select(history, budgetTokens: settings.contextBudgetTokens, maxMessages: settings.historyLimit)
         return ModelRequest(system: systemPrompt(of: turn.profile), messages: window)
     }
@@ -206,7 +210,7 @@ public struct ChatService: Sendable {
 
     static func title(from message: String, length: Int) -> String {
         let line = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? message
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let trimmed = String(line.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         return trimmed.count <= length ? trimmed : String(trimmed.prefix(length)) + "…"
     }
 
@@ -228,6 +232,8 @@ public struct ChatTurn: Sendable {
     public let session: SessionRecord
     public let userMessage: MessageRecord
     public let profile: AgentProfile
+    /// The session's messages when this turn opened it (so they need not be read back).
+    let knownHistory: [MessageRecord]?
 }
 
 /// How a reply ended.

@@ -1,26 +1,44 @@
-/// Random identifiers for sessions, messages and replies.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Identifiers for sessions, messages and replies.
 public enum UUIDString {
-    /// A lowercase UUID v4 string, from the system's random number generator. (Foundation's
-    /// `UUID()` opens `/dev/urandom` on every call on Linux, which shows in throughput.)
+    /// A lowercase UUID version 7: the millisecond it was made, then 74 random bits (RFC 9562).
+    ///
+    /// Time-ordered rather than random (version 4) because these are keys: a new session's
+    /// rows go to the end of SQLite's indexes instead of a random page each, which cut the
+    /// data written per request several times. 74 random bits keep them unguessable.
+    /// (Foundation's `UUID()` also opens `/dev/urandom` on every call on Linux.)
     public static func random() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let millis = UInt64(max(0, now.tv_sec)) &* 1000 &+ UInt64(max(0, now.tv_nsec)) / 1_000_000
         var generator = SystemRandomNumberGenerator()
-        var bytes = [UInt8](repeating: 0, count: 16)
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        for index in 0..<8 {
-            bytes[index] = UInt8(truncatingIfNeeded: high >> (index * 8))
-            bytes[index + 8] = UInt8(truncatingIfNeeded: low >> (index * 8))
+        let random = generator.next() as UInt64
+        let randomA = UInt16(truncatingIfNeeded: generator.next() as UInt64)
+        // Bytes 0-5: milliseconds; 6-7: version 7 and 12 random bits; 8-15: variant and 62 random bits.
+        let high = (millis << 16) | 0x7000 | UInt64(randomA & 0x0FFF)
+        let low = (random & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return String(unsafeUninitializedCapacity: 36) { text in
+            var position = 0
+            for index in 0..<16 {
+                let byte = UInt8(truncatingIfNeeded: (index < 8 ? high : low) >> ((7 - index % 8) * 8))
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    text[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                text[position] = hexDigit(byte >> 4)
+                text[position + 1] = hexDigit(byte & 0x0F)
+                position += 2
+            }
+            return position
         }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 }

@@ -45,7 +45,19 @@ public final class SQLiteChatStore: ChatStore {
                     session.createdAt.millis, session.updatedAt.millis,
                 ]
             )
-            let stored = try encoded.map { message, content in try Self.insert(message, content: content, into: session.id, db) }
+            if db.changesCount == 1 {
+                // A new session: its record is the one just written, and its messages come first.
+                let stored = try Self.insert(encoded, into: session.id, after: 0, db)
+                let latest = max(session.updatedAt.millis, messages.map(\.createdAt.millis).max() ?? 0)
+                if latest > session.updatedAt.millis {
+                    try db.cachedStatement(sql: "UPDATE sessions SET updated_at = ? WHERE id = ?").execute(arguments: [latest, session.id.rawValue])
+                }
+                var record = session
+                record.createdAt = Date(millis: session.createdAt.millis)
+                record.updatedAt = Date(millis: latest)
+                return (record, stored)
+            }
+            let stored = try Self.append(encoded, to: session.id, db)
             guard let record = try Self.fetchSession(db, id: session.id) else { throw KaiwaError.sessionNotFound(session.id) }
             return (record, stored)
         }
@@ -89,46 +101,54 @@ public final class SQLiteChatStore: ChatStore {
         let encoded = messages.map { ($0, Self.encode($0.content)) }
         let events = Self.encode(replyEvents)
         return try await writer.write { db in
-            guard try Self.sessionExists(db, id: id) else { throw KaiwaError.sessionNotFound(id) }
+            let stored = try Self.append(encoded, to: id, db)
             try Self.insert(events, db)
-            return try encoded.map { message, content in try Self.insert(message, content: content, into: id, db) }
+            return stored
         }
     }
 
-    /// Appends one message to an existing session and moves the session's `updated_at`.
-    private static func insert(_ message: NewMessage, content: String, into id: SessionID, _ db: Database) throws -> MessageRecord {
+    /// Appends messages to an existing session after its last one, and moves the session's
+    /// `updated_at`; throws `sessionNotFound` when there is no such session.
+    private static func append(_ messages: [(NewMessage, String)], to id: SessionID, _ db: Database) throws -> [MessageRecord] {
+        let latest = messages.map(\.0.createdAt.millis).max() ?? 0
+        try db.cachedStatement(sql: "UPDATE sessions SET updated_at = MAX(updated_at, ?) WHERE id = ?")
+            .execute(arguments: [latest, id.rawValue])
+        guard db.changesCount == 1 else { throw KaiwaError.sessionNotFound(id) }
         let last = try Int.fetchOne(
             db.cachedStatement(sql: "SELECT MAX(seq) FROM messages WHERE session_id = ?"), arguments: [id.rawValue]
         )
-        let sequence = (last ?? 0) + 1
-        try db.cachedStatement(
+        return try insert(messages, into: id, after: last ?? 0, db)
+    }
+
+    /// Inserts messages numbered from `sequence + 1`.
+    private static func insert(_ messages: [(NewMessage, String)], into id: SessionID, after sequence: Int, _ db: Database) throws -> [MessageRecord] {
+        let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO messages
                   (id, session_id, seq, role, content, model, status, input_tokens, output_tokens, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(
-            arguments: [
-                message.id, id.rawValue, sequence, message.role.rawValue, content, message.model,
-                message.status.rawValue, message.usage?.inputTokens, message.usage?.outputTokens,
-                message.createdAt.millis,
-            ]
         )
-        try db.cachedStatement(sql: "UPDATE sessions SET updated_at = MAX(updated_at, ?) WHERE id = ?")
-            .execute(arguments: [message.createdAt.millis, id.rawValue])
-        return MessageRecord(
-            id: message.id, sessionID: id, sequence: sequence, role: message.role, content: message.content,
-            model: message.model, status: message.status, usage: message.usage,
-            createdAt: Date(millis: message.createdAt.millis)
-        )
+        return try messages.enumerated().map { offset, pair in
+            let (message, content) = pair
+            let sequence = sequence + offset + 1
+            try statement.execute(
+                arguments: [
+                    message.id, id.rawValue, sequence, message.role.rawValue, content, message.model,
+                    message.status.rawValue, message.usage?.inputTokens, message.usage?.outputTokens,
+                    message.createdAt.millis,
+                ]
+            )
+            return MessageRecord(
+                id: message.id, sessionID: id, sequence: sequence, role: message.role, content: message.content,
+                model: message.model, status: message.status, usage: message.usage,
+                createdAt: Date(millis: message.createdAt.millis)
+            )
+        }
     }
 
     static func encode(_ content: [ContentBlock]) -> String {
         JSONText.encode(content)
-    }
-
-    private static func sessionExists(_ db: Database, id: SessionID) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?)"), arguments: [id.rawValue]) ?? false
     }
 
     public func messages(in id: SessionID) async throws -> [MessageRecord] {

@@ -27,6 +27,8 @@ public final class LiveReply: Sendable {
         /// Events not yet written to the store.
         var unflushed: [SequencedChatEvent] = []
         var followers: [Int: AsyncStream<ReplyFrame>.Continuation] = [:]
+        /// Followers that want only the terminal event (they read the rest from `eventsSoFar`).
+        var endOnlyFollowers: Set<Int> = []
         var nextFollowerID = 0
     }
 
@@ -40,25 +42,26 @@ public final class LiveReply: Sendable {
     /// Whether the reply has produced its last event.
     public var isFinished: Bool { state.withLock { $0.finishedAt != nil } }
 
-    var finishedAt: Date? { state.withLock { $0.finishedAt } }
-
     /// The number of clients following the reply right now.
     public var followerCount: Int { state.withLock { $0.followers.count } }
 
     /// Starts following the reply: the events after `sequence` (0 for all), then the live
-    /// rest, ending after the terminal event. Call `leave()` on the follower when done.
-    public func follow(after sequence: Int = 0) -> ReplyFollower {
+    /// rest, ending after the terminal event. With `endOnly`, the follower gets only the
+    /// terminal event (a transport that answers once reads the rest from `eventsSoFar`, and
+    /// is not woken for every delta). Call `leave()` on the follower when done.
+    public func follow(after sequence: Int = 0, endOnly: Bool = false) -> ReplyFollower {
         let (stream, continuation) = AsyncStream<ReplyFrame>.makeStream()
         let id = state.withLock { state -> Int in
             let id = state.nextFollowerID
             state.nextFollowerID += 1
-            for event in state.events where event.sequence > sequence {
+            for event in state.events where event.sequence > sequence && (!endOnly || event.event.isTerminal) {
                 continuation.yield(.event(event))
             }
             if state.finishedAt != nil {
                 continuation.finish()
             } else {
                 state.followers[id] = continuation
+                if endOnly { state.endOnlyFollowers.insert(id) }
             }
             return id
         }
@@ -66,22 +69,27 @@ public final class LiveReply: Sendable {
     }
 
     func removeFollower(_ id: Int) {
-        let continuation = state.withLock { $0.followers.removeValue(forKey: id) }
+        let continuation = state.withLock { state in
+            state.endOnlyFollowers.remove(id)
+            return state.followers.removeValue(forKey: id)
+        }
         continuation?.finish()
     }
 
     /// Hands `event` to the followers. `stored` says the event is already in the store.
     func publish(_ event: SequencedChatEvent, at time: Date, stored: Bool = false) {
-        let followers = state.withLock { state in
+        let isTerminal = event.event.isTerminal
+        let followers = state.withLock { state -> [AsyncStream<ReplyFrame>.Continuation] in
             state.events.append(event)
             if !stored { state.unflushed.append(event) }
             state.lastActivity = .now
-            if event.event.isTerminal { state.finishedAt = time }
-            return Array(state.followers.values)
+            if isTerminal { state.finishedAt = time }
+            if isTerminal || state.endOnlyFollowers.isEmpty { return Array(state.followers.values) }
+            return state.followers.compactMap { id, follower in state.endOnlyFollowers.contains(id) ? nil : follower }
         }
         for follower in followers {
             follower.yield(.event(event))
-            if event.event.isTerminal { follower.finish() }
+            if isTerminal { follower.finish() }
         }
     }
 

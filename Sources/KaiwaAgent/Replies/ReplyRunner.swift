@@ -18,7 +18,8 @@ public final class ReplyRunner: Service, Sendable {
     private let registry = Mutex(Registry())
 
     private struct Registry {
-        /// The latest reply of each session (running, or finished within the resume grace).
+        /// The running reply of each session. A finished reply leaves at once: its events are
+        /// in the store by then, and a resume reads them from there (as on another instance).
         var bySession: [SessionID: LiveReply] = [:]
         var draining = false
     }
@@ -95,7 +96,7 @@ public final class ReplyRunner: Service, Sendable {
 
     private static let shuttingDown = KaiwaError(.serviceUnavailable, "The server is shutting down. Please try again in a moment.")
 
-    /// The session's running reply, or its last one while it can still be resumed.
+    /// The session's running reply (which may have sent its last event a moment ago).
     public func reply(in session: SessionID) -> LiveReply? {
         registry.withLock { $0.bySession[session] }
     }
@@ -228,8 +229,10 @@ public final class ReplyRunner: Service, Sendable {
                         // Released before the client hears the end, so that its next message finds the session free.
                         if event.event.isTerminal { await self.release(reply.sessionID, from: reply.id) }
                         reply.publish(event, at: clock.now(), stored: event.event.isTerminal)
-                        // Stored at once, so that every instance knows the reply runs (and can stop it).
-                        if event.sequence == 1 && !event.event.isTerminal { await self.persistEvents(of: [reply]) }
+                        // Stored at once where instances share the store, so that every one knows the reply runs (and can stop it).
+                        if event.sequence == 1 && !event.event.isTerminal && self.chat.store.isSharedAcrossInstances {
+                            await self.persistEvents(of: [reply])
+                        }
                     }
                 )
             }
@@ -238,6 +241,9 @@ public final class ReplyRunner: Service, Sendable {
             group.cancelAll()
         }
         if !reply.isFinished { await release(reply.sessionID, from: reply.id) }
+        registry.withLock { registry in
+            if registry.bySession[reply.sessionID] === reply { registry.bySession[reply.sessionID] = nil }
+        }
     }
 
     /// The reply's events not yet stored, plus its final one: stored with the reply message.
@@ -272,22 +278,14 @@ public final class ReplyRunner: Service, Sendable {
     }
 
     /// Four times a second: new events stored, heartbeats for quiet replies, replies past the
-    /// maximum reply time stopped, and finished replies forgotten once their resume grace has
-    /// passed; every `stopCheckInterval`, stop requests sent through other instances honoured;
+    /// maximum reply time stopped; every `stopCheckInterval`, stop requests sent through other instances honoured;
     /// every third of `sessionLease`, the running replies' claims on their sessions renewed.
     private func keepRepliesTidy() async {
         var lastStopCheck = ContinuousClock.now
         var lastRenewal = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: settings.persistInterval)
-            let cutoff = chat.clock.now().addingTimeInterval(-settings.resumeGrace.seconds)
-            let running = registry.withLock { registry in
-                registry.bySession = registry.bySession.filter { _, reply in
-                    guard let finishedAt = reply.finishedAt else { return true }
-                    return finishedAt >= cutoff
-                }
-                return registry.bySession.values.filter { !$0.isFinished }
-            }
+            let running = runningReplies
             for reply in running {
                 reply.heartbeatIfQuiet(for: settings.heartbeatInterval)
                 if ContinuousClock.now - reply.startedAt > settings.maxReplyTime {

@@ -19,7 +19,7 @@ enum JSONBody {
             throw KaiwaError(.payloadTooLarge, "The request body is larger than \(limit) bytes.")
         }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try decoder.decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             throw KaiwaError.badRequest(describe(error))
         } catch let error as KaiwaError {
@@ -27,8 +27,13 @@ enum JSONBody {
         }
     }
 
+    private static let decoder = JSONDecoder()
+
     static func isJSON(_ contentType: String) -> Bool {
-        let mediaType = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        var essence = contentType.prefix { $0 != ";" }
+        while essence.first?.isWhitespace == true { essence.removeFirst() }
+        while essence.last?.isWhitespace == true { essence.removeLast() }
+        let mediaType = essence.lowercased()
         return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
     }
 

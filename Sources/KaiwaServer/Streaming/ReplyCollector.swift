@@ -11,12 +11,15 @@ struct CollectedReply: Sendable {
     /// Follows `reply` to its end. A reply that ended in an `error` event throws it as a
     /// `KaiwaError`, so that the client gets its status (503, 504, …).
     static func collect(_ reply: LiveReply, runner: ReplyRunner) async throws -> CollectedReply {
-        let follower = reply.follow()
+        let follower = reply.follow(endOnly: true)
         defer { runner.leave(follower) }
+        await runner.following {
+            for await frame in follower.frames {
+                if case .event(let last) = frame, last.event.isTerminal { break }
+            }
+        }
         var collected = CollectedReply()
-        try await runner.following {
-        for await frame in follower.frames {
-            guard case .event(let sequenced) = frame else { continue }
+        for sequenced in reply.eventsSoFar {
             switch sequenced.event {
             case .delta(let text): collected.text += text
             case .usage(let usage): collected.usage = usage
@@ -28,7 +31,6 @@ struct CollectedReply: Sendable {
                 throw KaiwaError(KaiwaError.Code(rawValue: code) ?? .serviceUnavailable, message)
             case .session, .toolCall, .toolResult: break
             }
-        }
         }
         return collected
     }
