@@ -210,8 +210,13 @@ public struct ChatService: Sendable {
 
     static func title(from message: String, length: Int) -> String {
         let line = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? message
-        let trimmed = String(line.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
-        return trimmed.count <= length ? trimmed : String(trimmed.prefix(length)) + "…"
+        var scalars = line.unicodeScalars[...]
+        while scalars.first?.properties.isWhitespace == true { scalars.removeFirst() }
+        while scalars.last?.properties.isWhitespace == true { scalars.removeLast() }
+        let trimmed = String(scalars)
+        // A character is at least one scalar, so few scalars means few characters (and no counting).
+        if scalars.count <= length || trimmed.count <= length { return trimmed }
+        return String(trimmed.prefix(length)) + "…"
     }
 
     /// What a client may be told about a failure: a `KaiwaError` as it is, anything else as

@@ -3,6 +3,7 @@
 public enum JSONText {
     /// `value` as a JSON string literal, quotes included.
     public static func quoted(_ value: String) -> String {
+        if !needsEscaping(value) { return "\"" + value + "\"" }
         var output = "\""
         output.reserveCapacity(value.utf8.count + 2)
         for scalar in value.unicodeScalars {
@@ -25,6 +26,18 @@ public enum JSONText {
         }
         output += "\""
         return output
+    }
+
+    /// Whether `value` has a character JSON text must escape: a control character, a quote,
+    /// a backslash, or U+2028/U+2029 (which some JavaScript parsers take for line ends).
+    private static func needsEscaping(_ value: String) -> Bool {
+        var utf8 = value.utf8.makeIterator()
+        while let byte = utf8.next() {
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return true }
+            // U+2028 and U+2029 are E2 80 A8 and E2 80 A9.
+            if byte == 0xE2 { return true }
+        }
+        return false
     }
 
     /// `value` as JSON text.

@@ -152,5 +152,20 @@ struct ChatServiceTests {
         let chat = service()
         let turn = try await chat.begin(ChatRequest(message: String(repeating: "あ", count: 100) + "\nsecond line"))
         #expect(turn.session.title == String(repeating: "あ", count: 60) + "…")
+        let short = try await chat.begin(ChatRequest(message: "  \u{3000}東京の勉強会 \t\nplease"))
+        #expect(short.session.title == "東京の勉強会")
+        // 60 characters made of 120 scalars (a base letter and a combining mark each) are not cut.
+        let combined = String(repeating: "e\u{301}", count: 60)
+        #expect(try await chat.begin(ChatRequest(message: combined)).session.title == combined)
+    }
+
+    @Test func aMessageOfOnlyWhitespaceIsRefusedAndNothingIsStored() async throws {
+        let store = InMemoryChatStore()
+        let chat = service(store: store)
+        let error = await #expect(throws: KaiwaError.self) {
+            try await chat.begin(ChatRequest(message: " \n\t\u{3000}\u{2028}"))
+        }
+        #expect(error?.code == .badRequest)
+        #expect(try await store.listSessions(owner: nil, limit: 10, after: nil).isEmpty)
     }
 }
