@@ -24,6 +24,14 @@ sleep 2
 grep VmRSS /proc/$pid/status
 
 echo "== POST /chat, 64 connections, 2 threads, ${duration}s"
-wrk -t2 -c64 -d"${duration}s" --latency -s bench/chat.lua "http://127.0.0.1:$port/chat"
+cpu_ticks() { awk '{print $14 + $15}' /proc/$pid/stat; }
+before=$(cpu_ticks)
+result=$(wrk -t2 -c64 -d"${duration}s" --latency -s bench/chat.lua "http://127.0.0.1:$port/chat")
+after=$(cpu_ticks)
+echo "$result"
+requests=$(echo "$result" | awk '/requests in/ {print $1}')
+ticks_per_second=$(getconf CLK_TCK)
+echo "server CPU: $(( (after - before) * 1000000 / ticks_per_second / requests )) us per request," \
+    "$(( (after - before) * 100 / ticks_per_second / duration ))% of one core on average"
 echo "== memory after load"
 grep -E "VmRSS|VmHWM" /proc/$pid/status

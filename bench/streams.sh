@@ -8,7 +8,9 @@ python3 -c "import websockets" 2>/dev/null || pip install -q websockets
 swift build -c release --product kaiwa-paced-server >/dev/null
 bin=$(swift build -c release --show-bin-path)/kaiwa-paced-server
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-for n in "${@:-1000 2000}"; do
+counts=("$@")
+[ ${#counts[@]} -gt 0 ] || counts=(1000 2000)
+for n in "${counts[@]}"; do
     for mode in sse ws; do
         "$bin" 18200 333 30 memory >/dev/null 2>&1 &
         pid=$!
