@@ -18,6 +18,14 @@ struct StreamingTests {
         var count: Int { list.count }
     }
 
+    /// `POST /api/sessions/{session}/stop`; the answer's body.
+    static func stop(session: String, port: Int) async throws -> String {
+        var stop = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/sessions/\(session)/stop")
+        stop.method = .POST
+        let response = try await HTTPClient.shared.execute(stop, timeout: .seconds(5))
+        return String(buffer: try await response.body.collect(upTo: 1024))
+    }
+
     static func text(of events: [ReceivedEvent]) -> String {
         events.filter { $0.event == "delta" }.compactMap { $0.data["text"] as? String }.joined()
     }
@@ -133,11 +141,8 @@ struct StreamingTests {
             _ = try await SSEClient.stream(port: port, path: "/chat/stream", json: #"{"message":"hi","session_id":"halt"}"#) { event in
                 events.append(event)
                 if events.count == 4 {
-                    var stop = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/sessions/halt/stop")
-                    stop.method = .POST
-                    let response = try await HTTPClient.shared.execute(stop, timeout: .seconds(5))
-                    let body = try await response.body.collect(upTo: 1024)
-                    #expect(String(buffer: body).contains(#""stopped":true"#))
+                    let answer = try await Self.stop(session: "halt", port: port)
+                    #expect(answer.contains(#""stopped":true"#))
                 }
                 return true
             }
@@ -148,6 +153,56 @@ struct StreamingTests {
             let stored = try await store.messages(in: SessionID(trusted: "halt"))
             #expect(stored.last?.status == .partial)
             #expect(stored.last?.content.plainText == Self.text(of: events.list))
+        }
+    }
+
+    @Test func aFinishedReplyIsResumedFromTheStoreOnceItLeavesMemory() async throws {
+        let model = SlowModel(chunks: 6, interval: .milliseconds(5))
+        let store = InMemoryChatStore()
+        var harness = AppHarness(store: store)
+        harness.model = model
+        try await harness.runLive { port in
+            let first = Events()
+            _ = try await SSEClient.stream(port: port, path: "/chat/stream", json: #"{"message":"hi","session_id":"from-store"}"#) {
+                first.append($0)
+                return true
+            }
+            // The tidy loop forgets a finished reply within a tick or two of its events being stored.
+            try await Task.sleep(for: .milliseconds(700))
+            let replay = Events()
+            _ = try await SSEClient.stream(port: port, path: "/api/sessions/from-store/stream?last_event_id=3", method: .GET) {
+                replay.append($0)
+                return true
+            }
+            #expect(replay.list.map(\.id) == first.list.dropFirst(3).map(\.id))
+            #expect(replay.list.map(\.event) == first.list.dropFirst(3).map(\.event))
+            #expect(replay.list.last?.event == "done")
+            let stopAnswer = try await Self.stop(session: "from-store", port: port)
+            #expect(stopAnswer.contains(#""stopped":false"#))
+        }
+    }
+
+    @Test func aReplyTheStoreCouldNotTakeCanStillBeResumedFromMemory() async throws {
+        let model = SlowModel(chunks: 4, interval: .milliseconds(5))
+        var harness = AppHarness(store: ReplyWriteFailingStore())
+        harness.model = model
+        try await harness.runLive { port in
+            let first = Events()
+            _ = try await SSEClient.stream(port: port, path: "/chat/stream", json: #"{"message":"hi","session_id":"lost-write"}"#) {
+                first.append($0)
+                return true
+            }
+            #expect(first.list.last?.event == "error")
+            try await Task.sleep(for: .milliseconds(700))
+            let replay = Events()
+            _ = try await SSEClient.stream(port: port, path: "/api/sessions/lost-write/stream?last_event_id=0", method: .GET) {
+                replay.append($0)
+                return true
+            }
+            #expect(replay.list.map(\.id) == first.list.map(\.id))
+            #expect(replay.list.last?.event == "error")
+            let stopAnswer = try await Self.stop(session: "lost-write", port: port)
+            #expect(stopAnswer.contains(#""stopped":false"#))
         }
     }
 

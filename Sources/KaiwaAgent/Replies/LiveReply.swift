@@ -26,6 +26,8 @@ public final class LiveReply: Sendable {
         var lastActivity = ContinuousClock.now
         /// Events not yet written to the store.
         var unflushed: [SequencedChatEvent] = []
+        /// Whether the reply's final write (its message and last events) reached the store.
+        var finalWriteStored = false
         var followers: [Int: AsyncStream<ReplyFrame>.Continuation] = [:]
         /// Followers that want only the terminal event (they read the rest from `eventsSoFar`).
         var endOnlyFollowers: Set<Int> = []
@@ -41,6 +43,19 @@ public final class LiveReply: Sendable {
 
     /// Whether the reply has produced its last event.
     public var isFinished: Bool { state.withLock { $0.finishedAt != nil } }
+
+    var finishedAt: Date? { state.withLock { $0.finishedAt } }
+
+    /// Whether every event of the finished reply is in the store, so that a resume can be
+    /// served from there and the reply need not be kept in memory.
+    var isStoredCompletely: Bool {
+        state.withLock { $0.finishedAt != nil && $0.finalWriteStored && $0.unflushed.isEmpty }
+    }
+
+    /// Records that the reply's final write reached the store.
+    func markFinalWriteStored() {
+        state.withLock { $0.finalWriteStored = true }
+    }
 
     /// The number of clients following the reply right now.
     public var followerCount: Int { state.withLock { $0.followers.count } }

@@ -18,8 +18,9 @@ public final class ReplyRunner: Service, Sendable {
     private let registry = Mutex(Registry())
 
     private struct Registry {
-        /// The running reply of each session. A finished reply leaves at once: its events are
-        /// in the store by then, and a resume reads them from there (as on another instance).
+        /// The running reply of each session, and its finished one until all its events are
+        /// in the store (a resume then reads them from there, as on another instance): a
+        /// tick of the tidy loop, or the resume grace when the store could not take them.
         var bySession: [SessionID: LiveReply] = [:]
         var draining = false
     }
@@ -96,24 +97,20 @@ public final class ReplyRunner: Service, Sendable {
 
     private static let shuttingDown = KaiwaError(.serviceUnavailable, "The server is shutting down. Please try again in a moment.")
 
-    /// The session's running reply (which may have sent its last event a moment ago).
+    /// The session's running reply, or its finished one while some of its events are only in memory.
     public func reply(in session: SessionID) -> LiveReply? {
         registry.withLock { $0.bySession[session] }
-    }
-
-    /// Stops the session's running reply; `false` when none is running.
-    @discardableResult
-    public func stop(session: SessionID) -> Bool {
-        guard let reply = reply(in: session), !reply.isFinished else { return false }
-        reply.stop()
-        return true
     }
 
     /// Stops the session's reply wherever it runs: at once when it runs here, otherwise by a
     /// stop request in the store that the instance running it picks up within
     /// `stopCheckInterval`. `false` when the session has no running reply.
     public func requestStop(session: SessionID) async throws -> Bool {
-        if stop(session: session) { return true }
+        if let local = reply(in: session) {
+            guard !local.isFinished else { return false }
+            local.stop()
+            return true
+        }
         guard let stored = try await chat.store.replyEvents(in: session, after: 0), !stored.isFinished else { return false }
         let expiry = chat.clock.now().addingTimeInterval(settings.maxReplyTime.seconds)
         try await chat.store.requestStop(ofReply: stored.replyID, in: session, expiresAt: expiry)
@@ -222,7 +219,7 @@ public final class ReplyRunner: Service, Sendable {
         let clock = chat.clock
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await self.chat.run(
+                let outcome = await self.chat.run(
                     reply.turn,
                     replyEvents: { final in self.batches(for: reply, ending: final) },
                     emit: { event in
@@ -235,15 +232,13 @@ public final class ReplyRunner: Service, Sendable {
                         }
                     }
                 )
+                if outcome.message != nil { reply.markFinalWriteStored() }
             }
             group.addTask { await reply.stopSignal.wait() }
             await group.next()
             group.cancelAll()
         }
         if !reply.isFinished { await release(reply.sessionID, from: reply.id) }
-        registry.withLock { registry in
-            if registry.bySession[reply.sessionID] === reply { registry.bySession[reply.sessionID] = nil }
-        }
     }
 
     /// The reply's events not yet stored, plus its final one: stored with the reply message.
@@ -277,15 +272,34 @@ public final class ReplyRunner: Service, Sendable {
         }
     }
 
+    /// Forgets finished replies whose events are all in the store, and those the store could
+    /// not take once their resume grace has passed.
+    private func forgetStored(_ finished: [LiveReply]) {
+        guard !finished.isEmpty else { return }
+        let cutoff = chat.clock.now().addingTimeInterval(-settings.resumeGrace.seconds)
+        let forgettable = finished.filter { reply in
+            reply.isStoredCompletely || (reply.finishedAt.map { $0 < cutoff } ?? false)
+        }
+        registry.withLock { registry in
+            for reply in forgettable where registry.bySession[reply.sessionID] === reply {
+                registry.bySession[reply.sessionID] = nil
+            }
+        }
+    }
+
     /// Four times a second: new events stored, heartbeats for quiet replies, replies past the
-    /// maximum reply time stopped; every `stopCheckInterval`, stop requests sent through other instances honoured;
+    /// maximum reply time stopped, finished replies forgotten once the store has all their
+    /// events; every `stopCheckInterval`, stop requests sent through other instances honoured;
     /// every third of `sessionLease`, the running replies' claims on their sessions renewed.
     private func keepRepliesTidy() async {
         var lastStopCheck = ContinuousClock.now
         var lastRenewal = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: settings.persistInterval)
-            let running = runningReplies
+            let (running, finished) = registry.withLock { registry in
+                let replies = Array(registry.bySession.values)
+                return (replies.filter { !$0.isFinished }, replies.filter(\.isFinished))
+            }
             for reply in running {
                 reply.heartbeatIfQuiet(for: settings.heartbeatInterval)
                 if ContinuousClock.now - reply.startedAt > settings.maxReplyTime {
@@ -293,7 +307,9 @@ public final class ReplyRunner: Service, Sendable {
                     reply.stop()
                 }
             }
-            await persistEvents(of: running)
+            // Finished replies have events to write only when an earlier write of them failed.
+            await persistEvents(of: running + finished)
+            forgetStored(finished)
             if !running.isEmpty && ContinuousClock.now - lastStopCheck >= settings.stopCheckInterval {
                 lastStopCheck = ContinuousClock.now
                 await stopRepliesStoppedElsewhere(running)
