@@ -67,11 +67,22 @@ struct StoreContractTests {
     }
 
     @Test(arguments: Kind.allCases)
-    func appendingToAMissingSessionIsNotFound(kind: Kind) async throws {
+    func appendingToAMissingSessionIsNotFoundAndWritesNothing(kind: Kind) async throws {
         let store = try await kind.make()
-        await #expect(throws: KaiwaError.self) {
-            try await store.appendMessage(NewMessage(role: .user, content: [.text("hi")], createdAt: t0), to: SessionID(trusted: "ghost"))
+        let ghost = SessionID(trusted: "ghost")
+        let events = ReplyEventBatch(
+            sessionID: ghost, replyID: "r1", events: [SequencedChatEvent(sequence: 1, event: .session(id: "ghost"))],
+            createdAt: t0, expiresAt: t0.addingTimeInterval(600)
+        )
+        let error = await #expect(throws: KaiwaError.self) {
+            try await store.appendMessages(
+                [NewMessage(role: .assistant, content: [.text("hi")], createdAt: t0)], to: ghost, replyEvents: [events]
+            )
         }
+        #expect(error?.code == .notFound)
+        #expect(try await store.session(ghost) == nil)
+        #expect(try await store.messages(in: ghost).isEmpty)
+        #expect(try await store.replyEvents(in: ghost, after: 0) == nil)
     }
 
     @Test(arguments: Kind.allCases)
