@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: [
         /// Messages, content blocks, chat events, errors and the seams (model provider, clock).
@@ -93,6 +94,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// Who is calling: JWT (OIDC, Cognito) verification, API keys, WebSocket tickets, rate limits.
+        .target(
+            name: "KaiwaAuth",
+            dependencies: [
+                "KaiwaCore",
+                "KaiwaStore",
+                "KaiwaAgent",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         /// Turns a user message into a stream of chat events: sessions, history, the model call.
         .target(
             name: "KaiwaAgent",
@@ -112,6 +129,7 @@ let package = Package(
                 "KaiwaStore",
                 "KaiwaModels",
                 "KaiwaAgent",
+                "KaiwaAuth",
                 "KaiwaAWS",
                 "KaiwaDynamoDBStore",
                 "KaiwaTools",
@@ -134,6 +152,8 @@ let package = Package(
             name: "kaiwa",
             dependencies: [
                 "KaiwaServer",
+                "KaiwaAuth",
+                "KaiwaStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -167,6 +187,7 @@ let package = Package(
                 "KaiwaStore",
                 "KaiwaModels",
                 "KaiwaAgent",
+                "KaiwaAuth",
                 "KaiwaServer",
                 "KaiwaAWS",
                 "KaiwaDynamoDBStore",
@@ -178,6 +199,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             exclude: ["Fixtures"],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]

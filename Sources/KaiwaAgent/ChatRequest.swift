@@ -7,22 +7,25 @@ public struct ChatRequest: Sendable, Hashable {
     public var sessionID: SessionID?
     /// The agent profile to talk to; the session's (or the default) when `nil`.
     public var agent: String?
-    /// The authenticated caller, once authentication exists.
-    public var owner: String?
+    /// Who sends the message; a new session belongs to them, and only they may continue one.
+    public var subject: Subject
     /// Earlier messages the client already has (AgentCore's `messages` form). They are stored
     /// ahead of `message` only when the session has no history yet.
     public var priorMessages: [ChatMessage]
 
     public init(
-        message: String, sessionID: SessionID? = nil, agent: String? = nil, owner: String? = nil,
+        message: String, sessionID: SessionID? = nil, agent: String? = nil, subject: Subject = .local,
         priorMessages: [ChatMessage] = []
     ) {
         self.message = message
         self.sessionID = sessionID
         self.agent = agent
-        self.owner = owner
+        self.subject = subject
         self.priorMessages = priorMessages
     }
+
+    /// The owner a new session gets, and an existing one must have.
+    public var owner: String? { subject.owner }
 }
 
 /// Limits and timings of conversations.

@@ -174,11 +174,11 @@ public struct ChatService: Sendable {
             logger.error("Could not store a reply", metadata: ["session": "\(turn.session.id)", "error": "\(error)"])
             let failed = KaiwaError.internalError
             await send(.error(code: failed.code.rawValue, message: failed.message))
-            return ReplyOutcome(message: nil, text: text, status: .error, error: failed)
+            return ReplyOutcome(message: nil, text: text, status: .error, error: failed, usage: transcript.usage)
         }
         sequence += 1
         await emit(final)
-        return ReplyOutcome(message: stored, text: text, status: status, error: failure)
+        return ReplyOutcome(message: stored, text: text, status: status, error: failure, usage: transcript.usage)
     }
 
     private func modelRequest(for turn: ChatTurn) async throws -> ModelRequest {
@@ -248,6 +248,8 @@ public struct ReplyOutcome: Sendable {
     public var text: String
     public var status: MessageStatus
     public var error: KaiwaError?
+    /// Tokens the model used for the reply, when it said.
+    public var usage: TokenUsage? = nil
 }
 
 /// Runs `operation` so that the caller's cancellation does not reach it: in a task of its

@@ -8,6 +8,7 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
         case badRequest = "bad_request"
         case invalidSessionID = "invalid_session_id"
         case unknownAgent = "unknown_agent"
+        case unauthorized = "unauthorized"
         case forbidden = "forbidden"
         case notFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
@@ -15,6 +16,8 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
         case payloadTooLarge = "payload_too_large"
         case unsupportedMediaType = "unsupported_media_type"
         case conflict = "conflict"
+        case rateLimited = "rate_limited"
+        case quotaExceeded = "quota_exceeded"
         case internalError = "internal_error"
         case serviceUnavailable = "service_unavailable"
         case modelTimeout = "model_timeout"
@@ -23,6 +26,7 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
         public var httpStatus: Int {
             switch self {
             case .badRequest, .invalidSessionID, .unknownAgent: 400
+            case .unauthorized: 401
             case .forbidden: 403
             case .notFound: 404
             case .methodNotAllowed: 405
@@ -30,6 +34,7 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
             case .conflict: 409
             case .payloadTooLarge: 413
             case .unsupportedMediaType: 415
+            case .rateLimited, .quotaExceeded: 429
             case .internalError: 500
             case .serviceUnavailable: 503
             case .modelTimeout: 504
@@ -40,10 +45,13 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: Code
     /// A human sentence, safe to show to the user (never a secret, never a stack trace).
     public var message: String
+    /// Seconds after which trying again may work (a limit that resets): sent as `Retry-After`.
+    public var retryAfterSeconds: Int?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, retryAfterSeconds: Int? = nil) {
         self.code = code
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { "\(code.rawValue): \(message)" }

@@ -52,6 +52,10 @@ public struct DynamoDBChatStore: ChatStore {
                 guard let existing = try await client.getItem(table: tables.sessions, key: sessionKey(session.id)) else {
                     return try await create(session, with: chunks[0])
                 }
+                // Someone else's session is a missing one; the append below is conditioned on the owner too.
+                guard try StoredItems.session(existing).owner == StoredItems.owner(session.owner) else {
+                    throw KaiwaError.notFound("There is no session \(session.id).")
+                }
                 return try await append(chunks[0], after: existing, replyEvents: [])
             }
             for chunk in chunks.dropFirst() {
@@ -98,61 +102,31 @@ public struct DynamoDBChatStore: ChatStore {
         try await client.getItem(table: tables.sessions, key: sessionKey(id)).map(StoredItems.session)
     }
 
-    public func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
-        guard limit > 0 else { return [] }
-        let partitions: [(name: String, value: DynamoDBValue, index: String)] =
-            if let owner, !owner.isEmpty {
-                [("owner", .string(owner), DynamoDBTables.sessionsByOwner)]
-            } else {
-                (0..<StoredItems.listShards).map { ("listScope", StoredItems.listScope(shard: $0), DynamoDBTables.sessionsByUpdate) }
-            }
-        var values: DynamoDBItem = [:]
-        var condition = "#partition = :partition"
-        if let cursor {
-            condition += " AND updatedKey < :cursor"
-            values[":cursor"] = .string(StoredItems.updatedKey(cursor.updatedAt, cursor.id))
-        }
-        let newestPerPartition = try await withThrowingTaskGroup(of: [DynamoDBItem].self) { group in
-            for partition in partitions {
-                var partitionValues = values
-                partitionValues[":partition"] = partition.value
-                let query = DynamoDBClient.Query(
-                    table: tables.sessions, index: partition.index, keyCondition: condition,
-                    .init(names: ["#partition": partition.name], values: partitionValues), newestFirst: true, limit: limit
-                )
-                group.addTask { try await client.queryPage(query).Items ?? [] }
-            }
-            return try await group.reduce(into: []) { $0 += $1 }
-        }
-        let newest = newestPerPartition.sorted { ($0["updatedKey"]?.stringValue ?? "") > ($1["updatedKey"]?.stringValue ?? "") }
-        return try newest.prefix(limit).map(StoredItems.session)
-    }
-
-    /// Every session of the `ByUpdate` index whose `updatedKey` meets `condition` (on
-    /// `:cutoff`; `filter` may use `:cutoffMillis`), shard by shard.
-    private func sessionsUpdated(_ condition: String, cutoff: Date, filter: String? = nil) async throws -> [DynamoDBItem] {
-        var items: [DynamoDBItem] = []
-        for shard in 0..<StoredItems.listShards {
-            var values: DynamoDBItem = [":shard": StoredItems.listScope(shard: shard), ":cutoff": .string(StoredItems.paddedMillis(cutoff))]
-            if filter != nil { values[":cutoffMillis"] = StoredItems.millis(cutoff) }  // DynamoDB refuses unused values
-            items += try await client.queryAll(
-                .init(
-                    table: tables.sessions, index: DynamoDBTables.sessionsByUpdate, keyCondition: "listScope = :shard AND " + condition,
-                    filter: filter, .init(values: values), limit: pageSize
-                )
-            )
-        }
-        return items
-    }
-
     /// Deletes the messages first, then the session item: a deletion cut short (throttled, or
     /// the instance gone) leaves a session that can be deleted again, never messages without
     /// a session that a new session of the same id would inherit.
-    public func deleteSession(_ id: SessionID) async throws -> Bool {
+    ///
+    /// Only the owner's session is deleted: its owner is read (strongly consistent) before the
+    /// messages go, and the session item's delete is conditioned on it.
+    public func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool {
         try await locks.withLock(id) {
+            guard let item = try await client.getItem(table: tables.sessions, key: sessionKey(id)),
+                try StoredItems.session(item).owner == StoredItems.owner(owner)
+            else { return false }
             try await deleteMessages(of: id, before: nil)
-            return try await client.deleteItem(.init(table: tables.sessions, key: sessionKey(id))) != nil
+            let (condition, placeholders) = Self.ownerCondition(owner)
+            do {
+                return try await client.deleteItem(.init(table: tables.sessions, key: sessionKey(id), condition: condition, placeholders)) != nil
+            } catch let error as DynamoDBError where error.kind == .conditionalCheckFailed {
+                return false
+            }
         }
+    }
+
+    /// A condition that holds when the item's owner is `owner` (absent for `nil`).
+    static func ownerCondition(_ owner: String?) -> (String, DynamoDBClient.Placeholders) {
+        guard let owner = StoredItems.owner(owner) else { return ("attribute_not_exists(#owner)", .init(names: ["#owner": "owner"])) }
+        return ("#owner = :owner", .init(names: ["#owner": "owner"], values: [":owner": .string(owner)]))
     }
 
     // MARK: Messages
@@ -187,20 +161,23 @@ public struct DynamoDBChatStore: ChatStore {
         let lastTimestamp = sessionItem["lastTimestamp"]?.intValue ?? 0
         let (records, timestamps) = positions(for: messages, in: session.id, after: Int(count), lastTimestamp: lastTimestamp)
         var items: [DynamoDBClient.TransactionItem] = []
-        if let last = records.last {
+        if let last = records.last, let lastTimestamp = timestamps.last {
             let updatedAt = Date(millis: max(session.updatedAt, last.createdAt).millis)
             session.updatedAt = updatedAt
+            let (ownerCondition, ownerPlaceholders) = Self.ownerCondition(session.owner)
+            var values: DynamoDBItem = [
+                ":count": .int(count + Int64(records.count)), ":last": .int(lastTimestamp),
+                ":updated": StoredItems.millis(updatedAt), ":updatedKey": .string(StoredItems.updatedKey(updatedAt, session.id)),
+                ":expire": StoredItems.seconds(updatedAt.addingTimeInterval(retention)), ":expected": .int(count),
+            ]
+            values.merge(ownerPlaceholders.values ?? [:]) { $1 }
             items.append(
                 .update(
                     .init(
                         table: tables.sessions, key: sessionKey(session.id),
                         update: "SET messageCount = :count, lastTimestamp = :last, updatedAt = :updated, updatedKey = :updatedKey, expireAt = :expire",
-                        condition: "messageCount = :expected",
-                        .init(values: [
-                            ":count": .int(count + Int64(records.count)), ":last": .int(timestamps.last!),
-                            ":updated": StoredItems.millis(updatedAt), ":updatedKey": .string(StoredItems.updatedKey(updatedAt, session.id)),
-                            ":expire": StoredItems.seconds(updatedAt.addingTimeInterval(retention)), ":expected": .int(count),
-                        ])
+                        condition: "messageCount = :expected AND " + ownerCondition,
+                        .init(names: ownerPlaceholders.names, values: values)
                     )
                 )
             )

@@ -1,7 +1,7 @@
 import KaiwaAWS
 
-/// Kaiwa's four tables, named `<prefix>Connections`, `<prefix>ChatHistory`,
-/// `<prefix>ChatSessions` and `<prefix>ReplyEvents`. The first two keep seed 002's keys and
+/// Kaiwa's five tables, named `<prefix>Connections`, `<prefix>ChatHistory`,
+/// `<prefix>ChatSessions`, `<prefix>ReplyEvents` and `<prefix>Access`. The first two keep seed 002's keys and
 /// attributes; every table has a `expireAt` time-to-live attribute (epoch seconds).
 public struct DynamoDBTables: Sendable, Hashable {
     public var prefix: String
@@ -20,6 +20,9 @@ public struct DynamoDBTables: Sendable, Hashable {
     public var sessions: String { prefix + "ChatSessions" }
     /// Reply events kept for resuming a stream (`events#…`), and stop requests (`stop#…`).
     public var replyEvents: String { prefix + "ReplyEvents" }
+    /// API keys (`apikey#<id>`), WebSocket tickets (`ticket#<hash>`), rate-limit buckets
+    /// (`bucket#…`), usage counters (`counter#…`) and reply slots (`slot#…#<n>`), by `id`.
+    public var access: String { prefix + "Access" }
 
     /// Lists every session newest first (partitions `listScope` = `all#0` … `all#7`).
     public static let sessionsByUpdate = "ByUpdate"
@@ -48,6 +51,7 @@ public struct DynamoDBTables: Sendable, Hashable {
                 name: replyEvents, partitionKey: Key("sessionId", .string), sortKey: Key("eventKey", .string),
                 timeToLiveAttribute: Self.timeToLiveAttribute
             ),
+            .init(name: access, partitionKey: Key("id", .string), timeToLiveAttribute: Self.timeToLiveAttribute),
         ]
     }
 

@@ -37,6 +37,12 @@ enum StoredItems {
 
     // MARK: Sessions
 
+    /// A session's owner as items hold it: absent for `nil` and for the empty string (an index
+    /// key cannot be empty), so both mean the local user here.
+    static func owner(_ owner: String?) -> String? {
+        owner.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// A new session's item; `messageCount` and `lastTimestamp` order its messages.
     static func sessionItem(_ session: SessionRecord, messageCount: Int, lastTimestamp: Int64, retention: TimeInterval) -> DynamoDBItem {
         var item: DynamoDBItem = [
@@ -51,7 +57,7 @@ enum StoredItems {
             "lastTimestamp": .int(lastTimestamp),
             "expireAt": seconds(session.updatedAt.addingTimeInterval(retention)),
         ]
-        if let owner = session.owner, !owner.isEmpty { item["owner"] = .string(owner) }
+        if let owner = owner(session.owner) { item["owner"] = .string(owner) }
         return item
     }
 
@@ -62,7 +68,7 @@ enum StoredItems {
             let sessionID = try? SessionID(validating: id, maxLength: SessionID.maxStoredLength)
         else { throw StoreCorruption(row: "session \(id)", problem: "the session item lacks agent, title, times or a valid id") }
         return SessionRecord(
-            id: sessionID, agent: agent, title: title, owner: item["owner"]?.stringValue,
+            id: sessionID, agent: agent, title: title, owner: owner(item["owner"]?.stringValue),
             createdAt: Date(millis: created), updatedAt: Date(millis: updated)
         )
     }

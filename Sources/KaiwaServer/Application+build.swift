@@ -1,9 +1,11 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 import KaiwaAWS
 import KaiwaAgent
+import KaiwaAuth
 import KaiwaCore
 import KaiwaModels
 import KaiwaStore
@@ -25,11 +27,15 @@ public struct AppDependencies: Sendable {
     public var clock: any WallClock
     /// Long-lived helpers (an HTTP client) that run, and shut down, with the server.
     public var services: [any Service]
+    /// Fetches the OIDC provider's documents (`auth.mode` with `jwt`); AsyncHTTPClient's shared client when `nil`.
+    public var documentFetcher: (any DocumentFetcher)?
 
     public init(
         store: any ChatStore, model: any ModelProvider, models: [String: any ModelProvider] = [:], tools: [String: any Tool] = [:],
-        agents: AgentCatalog = .standard, clock: any WallClock = SystemWallClock(), services: [any Service] = []
+        agents: AgentCatalog = .standard, clock: any WallClock = SystemWallClock(), services: [any Service] = [],
+        documentFetcher: (any DocumentFetcher)? = nil
     ) {
+        self.documentFetcher = documentFetcher
         self.store = store
         self.model = model
         self.models = models
@@ -115,7 +121,7 @@ public struct AppDependencies: Sendable {
         }
         return AppDependencies(
             store: store, model: try provider(for: try configuration.modelChoice), models: models, tools: tools, agents: agents,
-            services: services
+            services: services, documentFetcher: HTTPDocumentFetcher(client: client)
         )
     }
 }
@@ -159,12 +165,21 @@ public func buildApplication(
         clock: dependencies.clock,
         logger: logger
     )
-    let runner = ReplyRunner(chat: chat, settings: configuration.replySettings, logger: logger)
+    let access = try await AccessControl.make(configuration, store: store, clock: dependencies.clock, fetcher: dependencies.documentFetcher, logger: logger)
+    let runner = ReplyRunner(chat: chat, settings: configuration.replySettings, gate: access.limiter, logger: logger)
 
     let router = Router(context: KaiwaRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: BrowserGuardMiddleware(listenHost: configuration.host, extraHosts: configuration.auth.allowedHosts))
     router.add(middleware: CrossOriginMiddleware(policy: CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins)))
     router.add(middleware: ErrorResponseMiddleware())
+    router.add(
+        middleware: AuthMiddleware(
+            authenticator: access.authenticator, limiter: access.limiter,
+            clientAddressHeader: configuration.auth.clientAddressHeader.flatMap { HTTPField.Name($0) }
+        )
+    )
+    AuthRoutes(authenticator: access.authenticator, limiter: access.limiter, settings: configuration.auth).add(to: router)
     HealthRoutes(store: store, modelID: dependencies.model.modelID, activity: chat.activity).add(to: router)
     ChatRoutes(runner: runner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
     InvocationRoutes(runner: runner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
@@ -176,8 +191,8 @@ public func buildApplication(
         runner: runner, store: store, clock: dependencies.clock, maxFrameBytes: configuration.webSocketMaxFrameBytes,
         connectionTTL: .seconds(configuration.webSocketConnectionTTLSeconds), logger: logger
     )
-    router.ws("/ws") { inbound, outbound, _ in
-        await conversation.run(inbound: inbound, outbound: outbound)
+    router.ws("/ws") { inbound, outbound, context in
+        await conversation.run(inbound: inbound, outbound: outbound, subject: context.requestContext.subject)
     }
 
     var app = Application(

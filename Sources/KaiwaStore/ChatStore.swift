@@ -5,8 +5,11 @@ import KaiwaCore
 /// and later DynamoDB. All of them pass the same contract test suite.
 ///
 /// Stores hold data; they do not decide policy. Idle expiry and titles are the chat
-/// service's business, retention is the sweeper's.
-public protocol ChatStore: TransientStore {
+/// service's business, retention is the sweeper's. Ownership is the exception: a session
+/// belongs to the subject that made it, and the store's own writes check it (a condition of
+/// the write, not a read before it), so that every transport and every instance enforce it
+/// alike. Someone else's session answers exactly like a missing one.
+public protocol ChatStore: TransientStore, AccessStore {
     /// A short name for `/health`: `sqlite`, `memory`, …
     var kind: String { get }
 
@@ -15,16 +18,20 @@ public protocol ChatStore: TransientStore {
 
     /// Stores `session` unless a session with its id exists, then appends `messages` to it,
     /// in one atomic write. Returns the stored session (the existing one when there was one)
-    /// and the stored messages.
+    /// and the stored messages. When a session with the id exists and its owner is not
+    /// `session.owner`, throws `KaiwaError.notFound` and writes nothing (the check is part of
+    /// the write, so two callers naming one new id at once cannot both get it).
     func openSession(_ session: SessionRecord, appending messages: [NewMessage]) async throws -> (session: SessionRecord, messages: [MessageRecord])
 
     func session(_ id: SessionID) async throws -> SessionRecord?
 
-    /// Sessions, most recently updated first. `owner: nil` lists every session.
+    /// The owner's sessions, most recently updated first. `owner: nil` lists the sessions
+    /// that have no owner (the local user's, when authentication is off).
     func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord]
 
-    /// Deletes a session and its messages; `false` when there was no such session.
-    func deleteSession(_ id: SessionID) async throws -> Bool
+    /// Deletes a session and its messages if `owner` owns it (`nil`: a session without an
+    /// owner); `false` when there is no such session of that owner.
+    func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool
 
     /// Appends messages after the session's last one and moves the session's `updatedAt`
     /// to the last message's time; stores `replyEvents` in the same write. Concurrent appends to
@@ -40,6 +47,12 @@ public protocol ChatStore: TransientStore {
 }
 
 extension ChatStore {
+    /// The session if `owner` owns it; `nil` when it does not exist or belongs to someone else.
+    public func session(_ id: SessionID, ownedBy owner: String?) async throws -> SessionRecord? {
+        guard let session = try await session(id), session.owner == owner else { return nil }
+        return session
+    }
+
     /// Stores `session` unless a session with its id exists; returns the stored one either way.
     public func createSessionIfAbsent(_ session: SessionRecord) async throws -> SessionRecord {
         try await openSession(session, appending: []).session

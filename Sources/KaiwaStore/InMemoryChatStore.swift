@@ -9,6 +9,7 @@ public actor InMemoryChatStore: ChatStore {
     private var replyBatches: [SessionID: [ReplyEventBatch]] = [:]
     private var stopRequests: [StopRequestKey: Date] = [:]
     private var claims: [SessionID: (replyID: String, until: Date)] = [:]
+    var access = InMemoryAccessState()
 
     private struct StopRequestKey: Hashable {
         var session: SessionID
@@ -22,6 +23,7 @@ public actor InMemoryChatStore: ChatStore {
     public func checkHealth() async throws {}
 
     public func openSession(_ session: SessionRecord, appending messages: [NewMessage]) async throws -> (session: SessionRecord, messages: [MessageRecord]) {
+        if let existing = sessions[session.id], existing.owner != session.owner { throw KaiwaError.sessionNotFound(session.id) }
         if sessions[session.id] == nil { sessions[session.id] = session }
         var stored: [MessageRecord] = []
         for message in messages {
@@ -36,7 +38,7 @@ public actor InMemoryChatStore: ChatStore {
 
     public func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
         let ordered = sessions.values
-            .filter { owner == nil || $0.owner == owner }
+            .filter { $0.owner == owner }
             .sorted { ($0.updatedAt, $0.id.rawValue) > ($1.updatedAt, $1.id.rawValue) }
         let page = ordered.drop { session in
             guard let cursor else { return false }
@@ -45,7 +47,8 @@ public actor InMemoryChatStore: ChatStore {
         return Array(page.prefix(max(0, limit)))
     }
 
-    public func deleteSession(_ id: SessionID) async throws -> Bool {
+    public func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool {
+        guard sessions[id]?.owner == owner else { return false }
         messagesBySession[id] = nil
         return sessions.removeValue(forKey: id) != nil
     }
@@ -160,6 +163,6 @@ public actor InMemoryChatStore: ChatStore {
             removed += batches.count - kept.count
             replyBatches[session] = kept.isEmpty ? nil : kept
         }
-        return removed
+        return removed + access.sweep(now: now)
     }
 }

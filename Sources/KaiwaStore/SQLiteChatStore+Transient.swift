@@ -139,7 +139,7 @@ extension SQLiteChatStore {
             removed += db.changesCount
             try db.execute(sql: "DELETE FROM reply_events WHERE expires_at < ?", arguments: [now.millis])
             removed += db.changesCount
-            return removed
+            return removed + (try Self.sweepExpiredAccess(now: now, db))
         }
     }
 }

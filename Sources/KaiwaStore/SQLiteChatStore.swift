@@ -57,6 +57,12 @@ public final class SQLiteChatStore: ChatStore {
                 record.updatedAt = Date(millis: latest)
                 return (record, stored)
             }
+            // An existing session takes messages from its owner only; checked inside this write.
+            let owned = try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ? AND owner IS ?)"),
+                arguments: [session.id.rawValue, session.owner]
+            )
+            guard owned == true else { throw KaiwaError.sessionNotFound(session.id) }
             let stored = try Self.append(encoded, to: session.id, db)
             guard let record = try Self.fetchSession(db, id: session.id) else { throw KaiwaError.sessionNotFound(session.id) }
             return (record, stored)
@@ -69,30 +75,26 @@ public final class SQLiteChatStore: ChatStore {
 
     public func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
         try await pool.read { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if let owner {
-                conditions.append("owner = ?")
-                _ = arguments.append(contentsOf: [owner])
-            }
+            // `owner = ?` rather than `owner IS ?`: only the former lets SQLite use the partial index of owned sessions.
+            var conditions = [owner == nil ? "owner IS NULL" : "owner = ?"]
+            var arguments: StatementArguments = owner.map { [$0] } ?? []
             if let cursor {
                 conditions.append("(updated_at < ? OR (updated_at = ? AND id < ?))")
                 _ = arguments.append(contentsOf: [cursor.updatedAt.millis, cursor.updatedAt.millis, cursor.id.rawValue])
             }
-            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [max(0, limit)])
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM sessions \(filter) ORDER BY updated_at DESC, id DESC LIMIT ?",
+                sql: "SELECT * FROM sessions WHERE \(conditions.joined(separator: " AND ")) ORDER BY updated_at DESC, id DESC LIMIT ?",
                 arguments: arguments
             )
             return try rows.map(Self.sessionRecord)
         }
     }
 
-    public func deleteSession(_ id: SessionID) async throws -> Bool {
+    public func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool {
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id.rawValue])
+            try db.execute(sql: "DELETE FROM sessions WHERE id = ? AND owner IS ?", arguments: [id.rawValue, owner])
             return db.changesCount > 0
         }
     }

@@ -82,6 +82,46 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v5: access") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE api_keys (
+                      id TEXT PRIMARY KEY NOT NULL,
+                      hash TEXT NOT NULL,
+                      prefix TEXT NOT NULL,
+                      user TEXT NOT NULL,
+                      name TEXT,
+                      created_at INTEGER NOT NULL,
+                      last_used_at INTEGER,
+                      expires_at INTEGER,
+                      revoked_at INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE INDEX api_keys_by_user ON api_keys (user, created_at DESC);
+                    CREATE TABLE tickets (
+                      hash TEXT PRIMARY KEY NOT NULL,
+                      subject TEXT NOT NULL,
+                      expires_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE rate_buckets (
+                      key TEXT PRIMARY KEY NOT NULL,
+                      tokens REAL NOT NULL,
+                      updated_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE counters (
+                      key TEXT PRIMARY KEY NOT NULL,
+                      value INTEGER NOT NULL,
+                      expires_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE slots (
+                      key TEXT NOT NULL,
+                      slot INTEGER NOT NULL,
+                      holder TEXT NOT NULL,
+                      until INTEGER NOT NULL,
+                      PRIMARY KEY (key, slot)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -17,7 +17,8 @@ struct ConfigurationTests {
         #expect(config.model == "rules")
         #expect(config.sessionIdleTimeoutSeconds == 1800)
         #expect(config.sessionRetentionSeconds == 7 * 24 * 3600)
-        #expect(config.corsAllowedOrigins == ["*"])
+        #expect(config.corsAllowedOrigins.isEmpty)
+        #expect(config.auth.mode == .none)
     }
 
     @Test func flagsBeatEnvironmentWhichBeatsTheConfigFile() async throws {

@@ -115,7 +115,7 @@ struct DynamoDBStoreTests {
         #expect(firstPage.Items?.count == 2)
         #expect(firstPage.LastEvaluatedKey != nil)
         #expect(try await store.messages(in: id).map(\.sequence) == Array(1...7))
-        #expect(try await store.deleteSession(id))
+        #expect(try await store.deleteSession(id, owner: nil))
         #expect(try await rawMessages(store, "long").isEmpty)
     }
 
@@ -138,16 +138,49 @@ struct DynamoDBStoreTests {
         #expect(try await second.session(id)?.updatedAt == t0.addingTimeInterval(5))
     }
 
+    /// Two instances naming one new session for different owners at once: the session item's
+    /// conditional put lets one have it, and the other then reads someone else's session.
+    @Test func twoInstancesOpeningOneNewSessionForDifferentOwnersGiveItToOne() async throws {
+        let first = try await MotoServer.makeStore()
+        let second = DynamoDBChatStore(client: first.client, tables: first.tables, retention: first.retention)
+        for round in 0..<3 {
+            let id = SessionID(trusted: "contested-\(round)")
+            let outcomes = await withTaskGroup(of: (owner: String, opened: Bool, notFound: Bool).self) { group in
+                for (store, owner) in [(first, "alice"), (second, "bob")] {
+                    group.addTask {
+                        var record = session(id.rawValue)
+                        record.owner = owner
+                        do {
+                            _ = try await store.openSession(record, appending: [NewMessage(role: .user, content: [.text("from \(owner)")], createdAt: t0)])
+                            return (owner, true, false)
+                        } catch let error as KaiwaError {
+                            return (owner, false, error.code == .notFound)
+                        } catch {
+                            return (owner, false, false)
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let winners = outcomes.filter(\.opened).map(\.owner)
+            #expect(winners.count == 1)
+            #expect(outcomes.filter(\.notFound).count == 1)
+            let stored = try await first.session(id)
+            #expect(stored?.owner == winners.first)
+            #expect(try await first.messages(in: id).map(\.content.plainText) == winners.map { "from \($0)" })
+        }
+    }
+
     @Test func createTablesIsSafeToRunTwiceAndEnablesTimeToLive() async throws {
         let client = try await MotoServer.client()
         let tables = DynamoDBTables(prefix: MotoServer.freshPrefix())
-        #expect(try await tables.problems(using: client).count == 4)
+        #expect(try await tables.problems(using: client).count == 5)
         let first = try await tables.create(using: client)
         #expect(first.allSatisfy { $0.contains(": created, time to live enabled on expireAt") })
         let second = try await tables.create(using: client)
         #expect(second.allSatisfy { $0.contains("already exists") })
         #expect(try await tables.problems(using: client).isEmpty)
-        for table in [tables.connections, tables.history, tables.sessions, tables.replyEvents] {
+        for table in [tables.connections, tables.history, tables.sessions, tables.replyEvents, tables.access] {
             #expect(try await client.isTimeToLiveEnabled(table: table, attribute: "expireAt"))
         }
     }

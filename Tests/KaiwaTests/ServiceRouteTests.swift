@@ -73,8 +73,10 @@ struct ServiceRouteTests {
         }
     }
 
-    @Test func anyOriginMayCallByDefault() async throws {
-        try await AppHarness().run { client in
+    @Test func anyOriginMayCallWhenStarIsAllowed() async throws {
+        var harness = AppHarness()
+        harness.configuration.corsAllowedOrigins = ["*"]
+        try await harness.run { client in
             let response = try await client.post("/chat", json: #"{"message":"hi"}"#, headers: [.origin: "https://app.example"])
             #expect(response.headers[.accessControlAllowOrigin] == "*")
             #expect(response.headers[.accessControlAllowCredentials] == nil)
@@ -97,6 +99,7 @@ struct ServiceRouteTests {
             #expect(allowed.headers[.accessControlAllowOrigin] == "https://chat.example")
             #expect(allowed.headers[.vary] == "Origin")
             let other = try await client.get("/health", headers: [.origin: "https://evil.example"])
+            #expect(other.status == .forbidden)
             #expect(other.headers[.accessControlAllowOrigin] == nil)
             let preflight = try await client.execute(
                 uri: "/chat", method: .options, headers: [.origin: "https://evil.example", .accessControlRequestMethod: "POST"]
@@ -106,10 +109,12 @@ struct ServiceRouteTests {
     }
 
     @Test func errorResponsesCarryCORSHeadersToo() async throws {
-        try await AppHarness().run { client in
+        var harness = AppHarness()
+        harness.configuration.corsAllowedOrigins = ["https://app.example"]
+        try await harness.run { client in
             let response = try await client.post("/chat", json: "{", headers: [.origin: "https://app.example"])
             #expect(response.status == .badRequest)
-            #expect(response.headers[.accessControlAllowOrigin] == "*")
+            #expect(response.headers[.accessControlAllowOrigin] == "https://app.example")
         }
     }
 

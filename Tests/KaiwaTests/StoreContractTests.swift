@@ -118,13 +118,73 @@ struct StoreContractTests {
         #expect(page2.map(\.id.rawValue) == ["s1", "s0"])
     }
 
+    /// Every page but the last is full, however the owners' sessions interleave (DynamoDB
+    /// filters after it reads: it must read on until it has a page).
     @Test(arguments: Kind.allCases)
-    func listingByOwnerShowsOnlyTheirSessions(kind: Kind) async throws {
+    func listingByOwnerShowsOnlyTheirSessionsInFullPages(kind: Kind) async throws {
         let store = try await kind.make()
-        _ = try await store.createSessionIfAbsent(session("a", at: t0, owner: "alice"))
-        _ = try await store.createSessionIfAbsent(session("b", at: t0, owner: "bob"))
-        #expect(try await store.listSessions(owner: "alice", limit: 10, after: nil).map(\.id.rawValue) == ["a"])
-        #expect(try await store.listSessions(owner: nil, limit: 10, after: nil).count == 2)
+        // s00 … s19: every fourth has no owner, the others are alice's (even) and bob's (odd).
+        for index in 0..<20 {
+            let owner: String? = index.isMultiple(of: 4) ? nil : index.isMultiple(of: 2) ? "alice" : "bob"
+            _ = try await store.createSessionIfAbsent(session(String(format: "s%02d", index), at: t0.addingTimeInterval(Double(index)), owner: owner))
+        }
+        func pages(of owner: String?) async throws -> [[String]] {
+            var pages: [[String]] = []
+            var cursor: SessionCursor?
+            repeat {
+                let page = try await store.listSessions(owner: owner, limit: 2, after: cursor)
+                if !page.isEmpty { pages.append(page.map(\.id.rawValue)) }
+                cursor = page.count == 2 ? page.last.map(SessionCursor.init(after:)) : nil
+            } while cursor != nil
+            return pages
+        }
+        #expect(try await pages(of: nil) == [["s16", "s12"], ["s08", "s04"], ["s00"]])
+        #expect(try await pages(of: "alice") == [["s18", "s14"], ["s10", "s06"], ["s02"]])
+        #expect(try await pages(of: "bob").flatMap { $0 } == stride(from: 19, through: 1, by: -2).map { String(format: "s%02d", $0) })
+        #expect(try await store.listSessions(owner: "carol", limit: 2, after: nil).isEmpty)
+    }
+
+    @Test(arguments: Kind.allCases)
+    func openingSomeoneElsesSessionIsNotFoundAndStoresNothing(kind: Kind) async throws {
+        let store = try await kind.make()
+        let id = SessionID(trusted: "alices")
+        let hello = NewMessage(role: .user, content: [.text("hello")], createdAt: t0)
+        let (opened, _) = try await store.openSession(session("alices", at: t0, owner: "alice"), appending: [hello])
+        for intruder in ["bob", nil] as [String?] {
+            var theirs = session("alices", at: t0.addingTimeInterval(60), owner: intruder)
+            theirs.title = "Taken over"
+            let error = await #expect(throws: KaiwaError.self) {
+                try await store.openSession(theirs, appending: [NewMessage(role: .user, content: [.text("mine now")], createdAt: t0.addingTimeInterval(60))])
+            }
+            #expect(error?.code == .notFound)
+            #expect(error?.message == KaiwaError.notFound("There is no session alices.").message)
+        }
+        #expect(try await store.session(id) == opened)
+        #expect(try await store.messages(in: id).map(\.content.plainText) == ["hello"])
+        // The owner still can, and a session without an owner is the local user's alone.
+        let (_, more) = try await store.openSession(session("alices", at: t0, owner: "alice"), appending: [hello])
+        #expect(more.map(\.sequence) == [2])
+        _ = try await store.openSession(session("locals", at: t0), appending: [])
+        await #expect(throws: KaiwaError.self) { try await store.openSession(session("locals", at: t0, owner: "alice"), appending: []) }
+    }
+
+    @Test(arguments: Kind.allCases)
+    func deletingSomeoneElsesSessionIsRefusedAndDeletesNothing(kind: Kind) async throws {
+        let store = try await kind.make()
+        let alices = SessionID(trusted: "alices")
+        let locals = SessionID(trusted: "locals")
+        _ = try await store.openSession(session("alices", at: t0, owner: "alice"), appending: [NewMessage(role: .user, content: [.text("a")], createdAt: t0)])
+        _ = try await store.openSession(session("locals", at: t0), appending: [NewMessage(role: .user, content: [.text("l")], createdAt: t0)])
+        #expect(try await store.deleteSession(alices, owner: "bob") == false)
+        #expect(try await store.deleteSession(alices, owner: nil) == false)
+        #expect(try await store.deleteSession(locals, owner: "alice") == false)
+        #expect(try await store.session(alices)?.owner == "alice")
+        #expect(try await store.messages(in: alices).count == 1)
+        #expect(try await store.session(locals) != nil)
+        #expect(try await store.messages(in: locals).count == 1)
+        #expect(try await store.deleteSession(alices, owner: "alice"))
+        #expect(try await store.deleteSession(locals, owner: nil))
+        #expect(try await store.messages(in: alices).isEmpty)
     }
 
     @Test(arguments: Kind.allCases)
@@ -133,10 +193,10 @@ struct StoreContractTests {
         let id = SessionID(trusted: "gone")
         _ = try await store.createSessionIfAbsent(session("gone", at: t0))
         _ = try await store.appendMessage(NewMessage(role: .user, content: [.text("hi")], createdAt: t0), to: id)
-        #expect(try await store.deleteSession(id))
+        #expect(try await store.deleteSession(id, owner: nil))
         #expect(try await store.session(id) == nil)
         #expect(try await store.messages(in: id).isEmpty)
-        #expect(try await store.deleteSession(id) == false)
+        #expect(try await store.deleteSession(id, owner: nil) == false)
     }
 
     @Test(arguments: Kind.allCases)

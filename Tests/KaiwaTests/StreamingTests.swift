@@ -208,9 +208,12 @@ struct StreamingTests {
 
     @Test func stoppingWhenNothingRunsSaysSo() async throws {
         try await AppHarness().run { client in
+            #expect(try await client.post("/chat", json: #"{"message":"hi","session_id":"idle-session"}"#).status == .ok)
             let response = try await client.post("/api/sessions/idle-session/stop", json: "")
             #expect(response.status == .ok)
             #expect(response.json["stopped"] as? Bool == false)
+            let missing = try await client.post("/api/sessions/no-such-session/stop", json: "")
+            #expect(missing.status == .notFound)
         }
     }
 

@@ -108,6 +108,24 @@ class ChatPage:
         self.wait(lambda d: len(self.find_all("#messages .reply[aria-busy='false']")) >= count
                   and self.find("#stop-button").get_attribute("hidden") is not None)
 
+    # ---- signing in ----
+
+    def auth_state(self):
+        """`none` (nobody signs in), `signed-out`, `signing-in`, `signed-in`; None elsewhere."""
+        return self.js("return document.body ? (document.body.dataset.auth ?? null) : null")
+
+    def wait_auth(self, state):
+        self.wait(lambda d: self.auth_state() == state, message=f"the page never became {state}")
+
+    def sign_in_shown(self):
+        return self.js("return document.getElementById('sign-in').open") is True
+
+    def session_item(self, key):
+        return self.js("return sessionStorage.getItem(arguments[0])", key)
+
+    def local_items(self):
+        return self.js("return Object.fromEntries(Object.entries(localStorage))")
+
     def wait(self, condition, timeout=WAIT_SECONDS, message=""):
         def safe(driver):
             try:

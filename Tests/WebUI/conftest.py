@@ -1,5 +1,6 @@
 """Fixtures of the browser tests: the fake model, real Kaiwa servers, headless Chromium."""
 
+import json
 import re
 
 import pytest
@@ -8,6 +9,7 @@ from selenium.webdriver.chrome.service import Service
 
 from chat_page import DESKTOP, ChatPage
 from dropping_proxy import DroppingProxy
+from fake_oidc import FakeOIDC
 from fake_openai import FakeOpenAI
 from kaiwa_server import KaiwaServer
 
@@ -58,6 +60,36 @@ def fresh_kaiwa(fake_model, tmp_path):
     """A Kaiwa of its own, with no conversations from other tests (its model named as a
     local Ollama model would be, for the README's screenshot)."""
     server = KaiwaServer(tmp_path, fake_model.base_url, name="fresh", extra_env={"KAIWA_MODEL": "openai:llama3.2"}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def oidc():
+    """A fake OpenID Connect provider shaped like Cognito's hosted UI."""
+    fake = FakeOIDC().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def auth_kaiwa(fake_model, oidc, tmp_path_factory):
+    """Kaiwa that wants callers to sign in, with the fake provider's tokens or an API key.
+    The user `rita` may use 10 model tokens a day (one reply)."""
+    workdir = tmp_path_factory.mktemp("auth")
+    limits = workdir / "limits.json"
+    limits.write_text(json.dumps({"users": {"rita": {"tokens_per_day": 10}}}))
+    server = KaiwaServer(
+        workdir, fake_model.base_url, name="auth",
+        extra_env={
+            "KAIWA_LIMITS_PATH": str(limits),
+            "KAIWA_AUTH_MODE": "jwt,api-key",
+            "KAIWA_AUTH_JWT_DISCOVERY_URL": oidc.discovery_url,
+            "KAIWA_AUTH_JWT_ALLOWED_CLIENTS": oidc.client_id,
+            "KAIWA_AUTH_JWT_ALLOWED_AUDIENCES": oidc.client_id,
+            "KAIWA_AUTH_OIDC_CLIENT_ID": oidc.client_id,
+        },
+    ).start()
     yield server
     server.stop()
 

@@ -65,10 +65,13 @@ class KaiwaServer:
         }
         self.process = None
 
+    @staticmethod
+    def binary():
+        return str(Path(os.environ.get("KAIWA_BIN", str(REPO / ".build/debug/kaiwa"))).resolve())
+
     def start(self, timeout=60):
-        binary = os.environ.get("KAIWA_BIN", str(REPO / ".build/debug/kaiwa"))
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen([str(Path(binary).resolve()), "serve"], env=self.env, cwd=self.workdir,
+        self.log = open(self.log_path, "a")
+        self.process = subprocess.Popen([self.binary(), "serve"], env=self.env, cwd=self.workdir,
                                         stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -82,6 +85,31 @@ class KaiwaServer:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"kaiwa did not become healthy:\n{self.log_path.read_text()}")
+
+    def restart(self):
+        """Stops the server and starts it again on the same port and store (what it kept in
+        memory, such as verified tokens, is gone)."""
+        self.stop()
+        return self.start()
+
+    def keys(self, *arguments):
+        """Runs `kaiwa keys …` against this server's store; returns what it printed."""
+        result = subprocess.run([self.binary(), "keys", *arguments], env=self.env, cwd=self.workdir,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, f"kaiwa keys {' '.join(arguments)} failed:\n{result.stderr}"
+        return result.stdout
+
+    def create_api_key(self, user, name="test"):
+        """A new API key for `user` (printed once, on its own line)."""
+        output = self.keys("create", "--user", user, "--name", name)
+        return next(line.strip() for line in output.splitlines() if line.strip().startswith("kw_"))
+
+    def revoke_api_keys(self, user):
+        """Revokes every key of `user`."""
+        rows = [line.split("\t") for line in self.keys("list", "--user", user).splitlines()[1:] if line.strip()]
+        for row in rows:
+            self.keys("revoke", row[0])
+        return len(rows)
 
     def requests_to(self, path):
         """How many requests for `path` the server has logged."""

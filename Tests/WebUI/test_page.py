@@ -13,6 +13,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from selenium.webdriver.common.keys import Keys
 
 from chat_page import DESKTOP, PHONE, REPO, ChatPage
+from kaiwa_server import KaiwaServer
 
 
 def test_phone_width_has_no_horizontal_scroll_and_a_drawer_for_conversations(page):
@@ -117,15 +118,18 @@ def test_everything_can_be_reached_by_keyboard_and_has_a_label(page):
     page.wait(lambda d: page.announced() == "The reply is complete.")
 
 
-def test_page_works_as_static_files_with_the_api_address_in_config_js(browser, kaiwa, tmp_path):
+def test_page_works_as_static_files_with_the_api_address_in_config_js(browser, fake_model, tmp_path):
     site = tmp_path / "site"
     shutil.copytree(REPO / "web", site)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(site)))
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    # As README says: the API allows the page's origin (no other site's page may call it).
+    kaiwa = KaiwaServer(tmp_path, fake_model.base_url, name="api", extra_env={"KAIWA_CORS_ALLOWED_ORIGINS": origin}).start()
     config = site / "ui" / "config.js"
     config.write_text(config.read_text().replace('apiBaseUrl: ""', f"apiBaseUrl: {json.dumps(kaiwa.url.rstrip('/'))}"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        page = ChatPage(browser, f"http://127.0.0.1:{server.server_address[1]}/").open()
+        page = ChatPage(browser, f"{origin}/").open()
         page.send("hello from S3")
         page.wait_for_replies(1)
         assert page.reply_text() == "Echo: hello from S3"
@@ -133,6 +137,7 @@ def test_page_works_as_static_files_with_the_api_address_in_config_js(browser, k
     finally:
         server.shutdown()
         server.server_close()
+        kaiwa.stop()
 
 
 def test_page_runs_only_scripts_and_styles_from_its_own_folder(page):

@@ -1,5 +1,7 @@
 // Kaiwa's HTTP API as the page uses it: JSON routes, and replies as Server-Sent Events.
-// The API's address comes from ui/config.js ("" = the server that served the page).
+// The API's address comes from ui/config.js ("" = the server that served the page). When the
+// server wants callers to sign in, every request carries `Authorization: Bearer …` from the
+// hooks that `useAuth` installs (ui/auth.js), and a 401 answer tells them.
 
 import { readEventStream } from "./sse.js";
 
@@ -21,6 +23,19 @@ export class ApiError extends Error {
   }
 }
 
+/** The server wants the caller to sign in (again). */
+export const isUnauthorized = (error) => error instanceof ApiError && error.status === 401;
+
+/**
+ * How requests are signed: `authorization()` gives the `Authorization` header's value (or
+ * null: none), `unauthorized(error)` hears of every 401. Without authentication, neither.
+ */
+let auth = { authorization: async () => null, unauthorized: () => {} };
+
+export function useAuth(hooks) {
+  auth = { ...auth, ...hooks };
+}
+
 /** The server did not answer within RESPONSE_TIMEOUT_MS. */
 export class RequestTimeoutError extends Error {
   constructor() {
@@ -34,7 +49,12 @@ export class RequestTimeoutError extends Error {
  * into `ApiError`. `signal` cancels it and, for streams, the reading that follows; call
  * `release()` once the answer has been read, so that `signal` no longer refers to it.
  */
-async function request(path, { method = "GET", body, signal, accept = "application/json" } = {}) {
+async function request(path, { method = "GET", body, signal, accept = "application/json", authorization, quiet = false } = {}) {
+  // `authorization` replaces the signed-in user's (a key being tried); `quiet` keeps a 401 to itself.
+  const headers = { Accept: accept };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const credentials = authorization === undefined ? await auth.authorization() : authorization;
+  if (credentials) headers.Authorization = credentials;
   const controller = new AbortController();
   const cancel = () => controller.abort(signal.reason);
   const release = () => signal?.removeEventListener("abort", cancel);
@@ -49,7 +69,7 @@ async function request(path, { method = "GET", body, signal, accept = "applicati
   try {
     response = await fetch(url(path), {
       method,
-      headers: body === undefined ? { Accept: accept } : { Accept: accept, "Content-Type": "application/json" },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: controller.signal,
       cache: "no-store",
@@ -70,7 +90,9 @@ async function request(path, { method = "GET", body, signal, accept = "applicati
     } finally {
       release();
     }
-    throw new ApiError(response.status, answer.error ?? "", answer.message ?? "");
+    const error = new ApiError(response.status, answer.error ?? "", answer.message ?? "");
+    if (error.status === 401 && !quiet) auth.unauthorized(error);
+    throw error;
   }
   return { response, release };
 }
@@ -103,6 +125,27 @@ async function* events(response, release) {
   } finally {
     release();
   }
+}
+
+/**
+ * How callers sign in: `{mode, jwt, api_key, oidc}` (open to everyone). A server from before
+ * sign-in existed has no such route: it is taken as `none`.
+ */
+export async function getAuthConfig() {
+  try {
+    return await call("api/auth/config", { authorization: null, quiet: true });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return { mode: "none", jwt: false, api_key: false, oidc: null };
+    throw error;
+  }
+}
+
+/**
+ * Who the signed-in caller is: `{id, name, method, limits, usage}`. `authorization` asks as
+ * someone else (a key being tried), and then a 401 is only thrown, not reported.
+ */
+export async function getMe({ authorization } = {}) {
+  return call("api/me", authorization === undefined ? {} : { authorization, quiet: true });
 }
 
 export async function listAgents() {

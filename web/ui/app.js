@@ -1,13 +1,15 @@
 // Kaiwa's chat page: connects the page's controls to the conversation, the conversation
-// list, the agent picker and the language switch, then opens the conversation the user was
-// in (its session id survives reloads).
+// list, the agent picker and the language switch, signs in when the server asks for it, then
+// opens the conversation the user was in (its session id survives reloads).
 
 import * as api from "./api.js";
+import { takeDraft } from "./auth.js";
 import { Conversation } from "./conversation.js";
 import { language, onLanguageChange, setLanguage, translatePage } from "./i18n.js";
 import { MessageList } from "./message-list.js";
 import { SessionList } from "./session-list.js";
-import { recall } from "./storage.js";
+import { SignIn } from "./sign-in.js";
+import { recall, remember } from "./storage.js";
 
 const $ = (id) => document.getElementById(id);
 const app = $("app");
@@ -180,11 +182,36 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && app.classList.contains("sidebar-open")) closeSidebar();
 });
 
+// ---- signing in (when the server asks for it) ----
+
+const signIn = new SignIn({
+  draft: () => input.value,
+  // Signed in again after a 401 (perhaps as someone else): the page loads its data again.
+  onSignedInAgain: (me) => loadData(me),
+});
+
+/** Puts back the message that was being typed when the page had to sign in. */
+function restoreDraft() {
+  const draft = takeDraft();
+  if (draft && input.value.trim() === "") {
+    input.value = draft;
+    fitInput();
+  }
+}
+
 // ---- start ----
 
 async function start() {
   translatePage();
   languagePicker.value = language();
+  const me = await signIn.start();
+  await loadData(me);
+}
+
+/** Loads the agents, the conversation the user was in and the list; `me` is who signed in (null: nobody needs to). */
+async function loadData(me) {
+  delete document.body.dataset.ready;
+  restoreDraft();
   let agents = [];
   let defaultAgent = null;
   try {
@@ -204,7 +231,12 @@ async function start() {
   const remembered = recall("agent");
   conversation.setAgents(agents, agents.some((agent) => agent.name === remembered) ? remembered : defaultAgent);
 
-  const sessionId = recall("sessionId");
+  let sessionId = recall("sessionId");
+  if (me?.id) {
+    // The conversation this browser had open belongs to whoever was signed in then.
+    if (recall("sessionOwner") !== me.id) sessionId = null;
+    remember("sessionOwner", me.id);
+  }
   if (sessionId) await conversation.open(sessionId);
   else conversation.startNew();
   await refreshSessions();

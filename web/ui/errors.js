@@ -18,9 +18,13 @@ const BY_CODE = {
   model_timeout: "errorTimeout",
   conflict: "errorConflict",
   payload_too_large: "errorTooLong",
+  unauthorized: "errorSignedOut",
+  rate_limited: "errorRateLimited",
+  quota_exceeded: "errorQuota",
 };
 
 const BY_STATUS = {
+  401: "errorSignedOut",
   408: "errorSessionExpired",
   409: "errorConflict",
   413: "errorTooLong",

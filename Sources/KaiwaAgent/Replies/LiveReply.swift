@@ -36,7 +36,11 @@ public final class LiveReply: Sendable {
 
     private let state = Mutex(State())
 
-    init(turn: ChatTurn, id: String = UUIDString.random()) {
+    /// What the reply's sender was admitted with; given back when the reply ends.
+    let pass: ReplyPass?
+
+    init(turn: ChatTurn, id: String = UUIDString.random(), pass: ReplyPass? = nil) {
+        self.pass = pass
         self.id = id
         self.turn = turn
     }

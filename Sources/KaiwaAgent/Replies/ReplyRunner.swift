@@ -12,6 +12,8 @@ import Synchronization
 public final class ReplyRunner: Service, Sendable {
     public let chat: ChatService
     public let settings: ReplySettings
+    /// Limits on who may start a reply (`nil`: none).
+    private let gate: (any ReplyGate)?
     private let logger: Logger
     private let queue: AsyncStream<LiveReply>
     private let enqueue: AsyncStream<LiveReply>.Continuation
@@ -25,35 +27,42 @@ public final class ReplyRunner: Service, Sendable {
         var draining = false
     }
 
-    public init(chat: ChatService, settings: ReplySettings = .init(), logger: Logger = Logger(label: "kaiwa.replies")) {
+    public init(
+        chat: ChatService, settings: ReplySettings = .init(), gate: (any ReplyGate)? = nil, logger: Logger = Logger(label: "kaiwa.replies")
+    ) {
         self.chat = chat
         self.settings = settings
+        self.gate = gate
         self.logger = logger
         (queue, enqueue) = AsyncStream<LiveReply>.makeStream()
     }
 
     /// Accepts a user turn and starts its reply. Throws before anything is stored when the
-    /// turn is refused: bad input, expired session, a reply already running in the session
-    /// (409), or a server that is shutting down (503).
+    /// turn is refused: bad input, someone else's session (404, as for a missing one), expired
+    /// session, a reply already running in the session (409), a limit of the sender's (429), or
+    /// a server that is shutting down (503).
     public func start(_ request: ChatRequest) async throws -> LiveReply {
         let replyID = UUIDString.random()
         if let id = request.sessionID {
+            try await checkOwner(of: id, is: request.owner)
             try registry.withLock { registry in
                 try Self.checkAccepting(registry, session: id)
             }
-            try await claim(id, for: replyID)
         } else if registry.withLock({ $0.draining }) {
             throw Self.shuttingDown
         }
+        let pass = try await gate?.admitReply(request.subject)
         let turn: ChatTurn
         do {
+            if let id = request.sessionID { try await claim(id, for: replyID) }
             turn = try await chat.begin(request)
             if request.sessionID == nil { try await claim(turn.session.id, for: replyID) }
         } catch {
             if let id = request.sessionID { await release(id, from: replyID) }
+            await pass?.finish(nil)
             throw error
         }
-        let reply = LiveReply(turn: turn, id: replyID)
+        let reply = LiveReply(turn: turn, id: replyID, pass: pass)
         do {
             try registry.withLock { registry in
                 try Self.checkAccepting(registry, session: turn.session.id)
@@ -61,10 +70,21 @@ public final class ReplyRunner: Service, Sendable {
             }
         } catch {
             await release(turn.session.id, from: replyID)
+            await pass?.finish(nil)
             throw error
         }
         enqueue.yield(reply)
         return reply
+    }
+
+    /// Someone else's session answers as a missing one would, before its state (a reply
+    /// running in it) can tell that it exists. Where instances share the store, the stored
+    /// owner is read; the store's write checks it again.
+    private func checkOwner(of session: SessionID, is owner: String?) async throws {
+        if let running = reply(in: session), running.turn.session.owner != owner { throw KaiwaError.notFound("There is no session \(session).") }
+        if chat.store.isSharedAcrossInstances, let stored = try await chat.store.session(session), stored.owner != owner {
+            throw KaiwaError.notFound("There is no session \(session).")
+        }
     }
 
     /// Claims the session in a store that several instances share, so that no instance starts
@@ -233,6 +253,10 @@ public final class ReplyRunner: Service, Sendable {
                     }
                 )
                 if outcome.message != nil { reply.markFinalWriteStored() }
+                if let pass = reply.pass {
+                    // Given back even when the reply was stopped: the slot and the tokens must be accounted for.
+                    _ = try? await withoutCancellation { await pass.finish(outcome.usage) }
+                }
             }
             group.addTask { await reply.stopSignal.wait() }
             await group.next()

@@ -99,6 +99,7 @@ extension KaiwaConfiguration {
             throw ConfigurationError(key: "log.level", problem: "is \"\(logLevel)\"; use one of trace, debug, info, notice, warning, error, critical.")
         }
         webRoot = try values.optionalString("web.root")
+        auth = try AuthConfiguration(reading: values)
         _ = try modelChoice
         guard URL(string: openAIBaseURL)?.scheme?.hasPrefix("http") == true else {
             throw ConfigurationError(key: "openai.base.url", problem: "is \"\(openAIBaseURL)\", not an http(s) URL.")
@@ -145,7 +146,7 @@ extension KaiwaConfiguration {
 }
 
 /// Typed reads that tell "missing" (use the default) from "present but wrong" (an error).
-private struct StrictValues {
+struct StrictValues {
     let reader: ConfigReader
 
     func optionalString(_ key: String) throws -> String? {

@@ -1,4 +1,5 @@
 import KaiwaAgent
+import KaiwaAuth
 import KaiwaModels
 
 /// Every setting of a Kaiwa server, with defaults that work on a laptop.
@@ -81,8 +82,12 @@ public struct KaiwaConfiguration: Sendable {
     public var replyResumeGraceSeconds = 300
     /// `shutdown.drain.seconds`: on SIGTERM, how long running replies may finish before they are stopped.
     public var shutdownDrainSeconds = 10
-    /// `cors.allowed.origins`: comma-separated origins allowed to call the API from a browser; `*` for any.
-    public var corsAllowedOrigins = ["*"]
+    /// `cors.allowed.origins`: comma-separated origins allowed to call the API from a browser
+    /// besides the page's own; `*` for any. None by default: other sites' pages cannot read or
+    /// change a Kaiwa's history from a visitor's browser.
+    public var corsAllowedOrigins: [String] = []
+    /// Sign-in, limits and the browser-facing defaults.
+    public var auth = AuthConfiguration()
     /// `log.format`: `text` or `json` (one JSON object per line, for CloudWatch).
     public var logFormat = LogFormat.text
     /// `log.level`: `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.

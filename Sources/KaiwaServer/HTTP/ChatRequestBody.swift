@@ -14,8 +14,8 @@ struct ChatRequestBody: Decodable {
         case agent
     }
 
-    /// The request for the chat service, with the session id validated.
-    func chatRequest() throws -> ChatRequest {
-        ChatRequest(message: message, sessionID: try sessionID.map { try SessionID(validating: $0) }, agent: agent)
+    /// The request for the chat service from `subject`, with the session id validated.
+    func chatRequest(from subject: Subject) throws -> ChatRequest {
+        ChatRequest(message: message, sessionID: try sessionID.map { try SessionID(validating: $0) }, agent: agent, subject: subject)
     }
 }

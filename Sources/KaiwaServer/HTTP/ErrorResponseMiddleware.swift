@@ -20,8 +20,14 @@ struct ErrorResponseMiddleware<Context: RequestContext>: RouterMiddleware {
     static func response(for error: KaiwaError) -> Response {
         let body = ErrorBody(error: error.code.rawValue, message: error.message)
         let status = HTTPResponse.Status(code: error.code.httpStatus)
-        return (try? JSONResponse.make(body, status: status))
-            ?? Response(status: .internalServerError)
+        guard var response = try? JSONResponse.make(body, status: status) else { return Response(status: .internalServerError) }
+        if error.code == .unauthorized {
+            response.headers[.wwwAuthenticate] = #"Bearer realm="kaiwa", error="invalid_token""#
+        }
+        if let seconds = error.retryAfterSeconds {
+            response.headers[.retryAfter] = String(seconds)
+        }
+        return response
     }
 
     static func clientError(for error: any Error, method: HTTPRequest.Method = .get, path: String = "", logger: Logger) -> KaiwaError {

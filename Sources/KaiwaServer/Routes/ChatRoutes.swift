@@ -5,7 +5,7 @@ import KaiwaStore
 
 /// `POST /chat` (the collected reply, seeds 000/001) and `POST /chat/stream` (the same reply
 /// as Server-Sent Events).
-struct ChatRoutes<Context: RequestContext> {
+struct ChatRoutes<Context: SubjectRequestContext> {
     let runner: ReplyRunner
     let maxBodyBytes: Int
 
@@ -18,9 +18,9 @@ struct ChatRoutes<Context: RequestContext> {
     }
 
     func add(to router: Router<Context>) {
-        router.post("/chat") { request, _ in
+        router.post("/chat") { request, context in
             let body = try await JSONBody.decode(ChatRequestBody.self, from: request, limit: maxBodyBytes)
-            let reply = try await runner.start(try body.chatRequest())
+            let reply = try await runner.start(try body.chatRequest(from: context.subject))
             let collected = try await CollectedReply.collect(reply, runner: runner)
             return try JSONResponse.make(
                 Reply(
@@ -32,9 +32,9 @@ struct ChatRoutes<Context: RequestContext> {
                 )
             )
         }
-        router.post("/chat/stream") { request, _ in
+        router.post("/chat/stream") { request, context in
             let body = try await JSONBody.decode(ChatRequestBody.self, from: request, limit: maxBodyBytes)
-            let reply = try await runner.start(try body.chatRequest())
+            let reply = try await runner.start(try body.chatRequest(from: context.subject))
             return ReplyStreamResponse.live(reply, after: 0, runner: runner, format: KaiwaSSEFormat())
         }
     }

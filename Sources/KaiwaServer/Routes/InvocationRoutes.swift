@@ -11,7 +11,7 @@ import KaiwaStore
 /// from the `X-Amzn-Bedrock-AgentCore-Runtime-Session-Id` header, else `session_id`, else is
 /// new. Clients that accept `text/event-stream` get the reply as AgentCore-style SSE; others
 /// get `{"response", "session_id"}`.
-struct InvocationRoutes<Context: RequestContext> {
+struct InvocationRoutes<Context: SubjectRequestContext> {
     let runner: ReplyRunner
     let maxBodyBytes: Int
 
@@ -60,9 +60,10 @@ struct InvocationRoutes<Context: RequestContext> {
     }
 
     func add(to router: Router<Context>) {
-        router.post("/invocations") { request, _ in
+        router.post("/invocations") { request, context in
             let body = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
-            let chatRequest = try Self.chatRequest(from: body, headers: request.headers)
+            var chatRequest = try Self.chatRequest(from: body, headers: request.headers)
+            chatRequest.subject = context.subject
             let reply = try await runner.start(chatRequest)
             let sessionHeaders: HTTPFields = [Self.sessionHeader: reply.sessionID.rawValue]
             if request.headers[.accept]?.contains("text/event-stream") == true {

@@ -7,7 +7,7 @@ import KaiwaStore
 /// Resuming and stopping a session's reply:
 /// `GET /api/sessions/{id}/stream` (with `Last-Event-ID` or `?last_event_id=`) and
 /// `POST /api/sessions/{id}/stop`.
-struct ReplyControlRoutes<Context: RequestContext> {
+struct ReplyControlRoutes<Context: SubjectRequestContext> {
     let runner: ReplyRunner
     let store: any ChatStore
 
@@ -20,6 +20,7 @@ struct ReplyControlRoutes<Context: RequestContext> {
         router.get("/api/sessions/:id/stream") { request, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
             let after = try Self.lastEventID(of: request)
+            try await checkOwner(of: id, context: context)
             if let reply = runner.reply(in: id) {
                 return ReplyStreamResponse.live(reply, after: after, runner: runner, format: KaiwaSSEFormat())
             }
@@ -33,8 +34,19 @@ struct ReplyControlRoutes<Context: RequestContext> {
         }
         router.post("/api/sessions/:id/stop") { _, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
+            try await checkOwner(of: id, context: context)
             return try JSONResponse.make(StopResult(stopped: try await runner.requestStop(session: id)))
         }
+    }
+
+    /// Someone else's session is answered as a missing one: no resuming, no stopping.
+    private func checkOwner(of id: SessionID, context: Context) async throws {
+        let owner = context.subject.owner
+        if let reply = runner.reply(in: id) {
+            guard reply.turn.session.owner == owner else { throw KaiwaError.notFound("There is no session \(id).") }
+            return
+        }
+        guard try await store.session(id, ownedBy: owner) != nil else { throw KaiwaError.notFound("There is no session \(id).") }
     }
 
     /// The last event the client saw: the `Last-Event-ID` header (as browsers send it when

@@ -3,8 +3,9 @@ import Hummingbird
 import KaiwaCore
 import KaiwaStore
 
-/// `/api/sessions`: list conversations, read one, delete one.
-struct SessionRoutes<Context: RequestContext> {
+/// `/api/sessions`: the caller's conversations: list them, read one, delete one. Someone
+/// else's session is answered as a missing one.
+struct SessionRoutes<Context: SubjectRequestContext> {
     let store: any ChatStore
 
     struct SessionSummary: Encodable {
@@ -65,17 +66,17 @@ struct SessionRoutes<Context: RequestContext> {
 
     func add(to router: Router<Context>) {
         let sessions = router.group("api/sessions")
-        sessions.get { request, _ in
+        sessions.get { request, context in
             let limit = try Self.limit(from: request)
             let cursor = try request.uri.queryParameters["cursor"].map { try Self.decodeCursor(String($0)) }
-            let page = try await store.listSessions(owner: nil, limit: limit + 1, after: cursor)
+            let page = try await store.listSessions(owner: context.subject.owner, limit: limit + 1, after: cursor)
             let shown = Array(page.prefix(limit))
             let next = page.count > limit ? shown.last.map { Self.encodeCursor(SessionCursor(after: $0)) } : nil
             return try JSONResponse.make(SessionList(sessions: shown.map(SessionSummary.init), nextCursor: next))
         }
         sessions.get(":id") { _, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
-            guard let session = try await store.session(id) else { throw KaiwaError.notFound("There is no session \(id).") }
+            guard let session = try await store.session(id, ownedBy: context.subject.owner) else { throw KaiwaError.notFound("There is no session \(id).") }
             let messages = try await store.messages(in: id)
             return try JSONResponse.make(
                 SessionDetail(
@@ -86,7 +87,7 @@ struct SessionRoutes<Context: RequestContext> {
         }
         sessions.delete(":id") { _, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
-            guard try await store.deleteSession(id) else { throw KaiwaError.notFound("There is no session \(id).") }
+            guard try await store.deleteSession(id, owner: context.subject.owner) else { throw KaiwaError.notFound("There is no session \(id).") }
             return Response(status: .noContent)
         }
     }

@@ -67,3 +67,24 @@ public enum StoreFactory {
         }
     }
 }
+
+extension StoreFactory {
+    /// Runs `work` with the store the configuration names (for commands such as `kaiwa keys`),
+    /// and closes what it opened afterwards.
+    public static func withStore<T: Sendable>(
+        _ configuration: KaiwaConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment,
+        _ work: (any ChatStore) async throws -> T
+    ) async throws -> T {
+        let client = HTTPClientService.makeClient(connectTimeout: configuration.upstreamSettings.connectTimeout)
+        do {
+            let credentials = AWSCredentialChain.standard(environment: environment, client: client)
+            let store = try await makeStore(configuration, environment: environment, credentials: credentials, client: client)
+            let result = try await work(store)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+}

@@ -32,7 +32,8 @@ struct WebSocketConversation {
         var message: String
     }
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+    /// Runs one connection of `subject`'s (resolved when the connection was upgraded).
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, subject: Subject) async {
         let connection = ConnectionRecord(
             id: UUIDString.random(), createdAt: clock.now(), expiresAt: clock.now().addingTimeInterval(connectionTTL.seconds)
         )
@@ -59,7 +60,7 @@ struct WebSocketConversation {
                                 throw KaiwaError(.conflict, "A reply is still being written. Wait for it, or send {\"action\":\"stop\"}.")
                             }
                             let body = try Self.decode(ChatRequestBody.self, from: text)
-                            let reply = try await runner.start(try body.chatRequest())
+                            let reply = try await runner.start(try body.chatRequest(from: subject))
                             current = reply
                             var updated = connection
                             updated.sessionID = reply.sessionID

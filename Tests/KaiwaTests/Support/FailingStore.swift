@@ -12,7 +12,7 @@ struct FailingStore: ChatStore {
     }
     func session(_ id: SessionID) async throws -> SessionRecord? { throw Unreachable() }
     func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] { throw Unreachable() }
-    func deleteSession(_ id: SessionID) async throws -> Bool { throw Unreachable() }
+    func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool { throw Unreachable() }
     func appendMessages(_ messages: [NewMessage], to session: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {
         throw Unreachable()
     }
@@ -31,4 +31,20 @@ extension FailingStore {
     func claimSession(_ session: SessionID, forReply replyID: String, until: Date, now: Date) async throws -> Bool { throw Unreachable() }
     func releaseSession(_ session: SessionID, fromReply replyID: String) async throws { throw Unreachable() }
     func sweepExpired(now: Date) async throws -> Int { throw Unreachable() }
+}
+
+extension FailingStore {
+    func saveAPIKey(_ key: APIKeyRecord) async throws { throw Unreachable() }
+    func apiKey(id: String) async throws -> APIKeyRecord? { throw Unreachable() }
+    func apiKeys(user: String?) async throws -> [APIKeyRecord] { throw Unreachable() }
+    func revokeAPIKey(id: String, at: Date) async throws -> Bool { throw Unreachable() }
+    func touchAPIKey(id: String, at: Date) async throws { throw Unreachable() }
+    func saveTicket(_ ticket: TicketRecord) async throws { throw Unreachable() }
+    func redeemTicket(hash: String, now: Date) async throws -> TicketRecord? { throw Unreachable() }
+    func takeToken(from key: String, capacity: Int, refillPerSecond: Double, now: Date) async throws -> BucketDecision { throw Unreachable() }
+    func addToCounter(_ key: String, amount: Int, expiresAt: Date) async throws -> Int { throw Unreachable() }
+    func counter(_ key: String, now: Date) async throws -> Int { throw Unreachable() }
+    func claimSlot(_ key: String, limit: Int, holder: String, until: Date, now: Date) async throws -> Int? { throw Unreachable() }
+    func releaseSlot(_ key: String, index: Int, holder: String) async throws { throw Unreachable() }
+    func slotsTaken(_ key: String, limit: Int, now: Date) async throws -> Int { throw Unreachable() }
 }

@@ -15,7 +15,7 @@ struct ReplyWriteFailingStore: ChatStore {
     func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
         try await inner.listSessions(owner: owner, limit: limit, after: cursor)
     }
-    func deleteSession(_ id: SessionID) async throws -> Bool { try await inner.deleteSession(id) }
+    func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool { try await inner.deleteSession(id, owner: owner) }
     func appendMessages(_ messages: [NewMessage], to session: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {
         throw FailingStore.Unreachable()
     }
@@ -42,4 +42,24 @@ struct ReplyWriteFailingStore: ChatStore {
         try await inner.releaseSession(session, fromReply: replyID)
     }
     func sweepExpired(now: Date) async throws -> Int { try await inner.sweepExpired(now: now) }
+}
+
+extension ReplyWriteFailingStore {
+    func saveAPIKey(_ key: APIKeyRecord) async throws { try await inner.saveAPIKey(key) }
+    func apiKey(id: String) async throws -> APIKeyRecord? { try await inner.apiKey(id: id) }
+    func apiKeys(user: String?) async throws -> [APIKeyRecord] { try await inner.apiKeys(user: user) }
+    func revokeAPIKey(id: String, at: Date) async throws -> Bool { try await inner.revokeAPIKey(id: id, at: at) }
+    func touchAPIKey(id: String, at: Date) async throws { try await inner.touchAPIKey(id: id, at: at) }
+    func saveTicket(_ ticket: TicketRecord) async throws { try await inner.saveTicket(ticket) }
+    func redeemTicket(hash: String, now: Date) async throws -> TicketRecord? { try await inner.redeemTicket(hash: hash, now: now) }
+    func takeToken(from key: String, capacity: Int, refillPerSecond: Double, now: Date) async throws -> BucketDecision {
+        try await inner.takeToken(from: key, capacity: capacity, refillPerSecond: refillPerSecond, now: now)
+    }
+    func addToCounter(_ key: String, amount: Int, expiresAt: Date) async throws -> Int { try await inner.addToCounter(key, amount: amount, expiresAt: expiresAt) }
+    func counter(_ key: String, now: Date) async throws -> Int { try await inner.counter(key, now: now) }
+    func claimSlot(_ key: String, limit: Int, holder: String, until: Date, now: Date) async throws -> Int? {
+        try await inner.claimSlot(key, limit: limit, holder: holder, until: until, now: now)
+    }
+    func releaseSlot(_ key: String, index: Int, holder: String) async throws { try await inner.releaseSlot(key, index: index, holder: holder) }
+    func slotsTaken(_ key: String, limit: Int, now: Date) async throws -> Int { try await inner.slotsTaken(key, limit: limit, now: now) }
 }

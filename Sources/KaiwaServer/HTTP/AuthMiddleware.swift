@@ -1,0 +1,52 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KaiwaAuth
+import KaiwaCore
+import Logging
+
+/// Resolves every request's caller once, before any route runs: routes read
+/// `context.subject` and never identity headers. `/ping`, `/health`, `/api/auth/config` and
+/// the page's own files are open (load balancers, AgentCore and a signed-out browser need
+/// them); everything else needs a subject and spends one of its requests a minute.
+struct AuthMiddleware<Context: SubjectRequestContext>: RouterMiddleware {
+    let authenticator: Authenticator
+    let limiter: UsageLimiter
+    /// A header a trusted proxy puts the client's address in (its last entry counts).
+    let clientAddressHeader: HTTPField.Name?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard !authenticator.mode.isOff, !Self.isOpen(request) else { return try await next(request, context) }
+        let path = request.uri.path
+        let credentials = Credentials(
+            authorization: request.headers[.authorization],
+            apiKey: request.headers[HTTPField.Name("X-API-Key")!],
+            // Tickets exist for WebSocket upgrades alone; anywhere else a URL must not carry credentials.
+            ticket: path == "/ws" ? request.uri.queryParameters["ticket"].map(String.init) : nil,
+            clientAddress: clientAddress(of: request, context: context)
+        )
+        var context = context
+        context.subject = try await authenticator.subject(for: credentials)
+        context.logger[metadataKey: "subject"] = .string(context.subject.id)
+        try await limiter.admitRequest(context.subject)
+        return try await next(request, context)
+    }
+
+    static func isOpen(_ request: Request) -> Bool {
+        let path = request.uri.path
+        switch (request.method, path) {
+        case (.options, _): return true
+        case (_, "/ping"), (_, "/health"), (.get, "/api/auth/config"): return true
+        case (.get, "/"), (.head, "/"): return true
+        case (.get, _), (.head, _): return path.hasPrefix("/ui/")
+        default: return false
+        }
+    }
+
+    private func clientAddress(of request: Request, context: Context) -> String? {
+        if let clientAddressHeader, let forwarded = request.headers[clientAddressHeader] {
+            return forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return context.remoteAddress?.ipAddress
+    }
+}
