@@ -10,6 +10,11 @@ import KaiwaStore
 /// counter did not move; an instance that lost the race reads again and retries. Within an
 /// instance, appends to one session queue up instead of racing.
 ///
+/// Ownership is part of the same writes: a new session's item is put on the condition that
+/// none exists (so of two callers naming one new id, one gets it and the other then reads
+/// someone else's session), and every append's update of the session item is conditioned on
+/// the owner it read.
+///
 /// Session lists read a global secondary index, so a session written on another instance may
 /// take a moment (usually well under a second) to appear in them; everything else reads with
 /// strong consistency.

@@ -27,7 +27,9 @@ extension StoredItems {
         static func apiKey(_ item: DynamoDBItem) throws -> APIKeyRecord {
             guard let id = item["keyId"]?.stringValue, let hash = item["hash"]?.stringValue, let prefix = item["prefix"]?.stringValue,
                 let user = item["user"]?.stringValue, let created = item["createdAt"]?.intValue
-            else { throw StoreCorruption(row: "api key \(item["id"]?.stringValue ?? "?")", problem: "it lacks keyId, hash, prefix, user or createdAt") }
+            else {
+                throw StoreCorruption(row: "api key \(item["id"]?.stringValue ?? "?")", problem: "it lacks keyId, hash, prefix, user or createdAt")
+            }
             return APIKeyRecord(
                 id: id, hash: hash, prefix: prefix, user: user, name: item["name"]?.stringValue, createdAt: Date(millis: created),
                 lastUsedAt: item["lastUsedAt"]?.intValue.map(Date.init(millis:)),

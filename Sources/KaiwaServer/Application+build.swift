@@ -126,6 +126,15 @@ public struct AppDependencies: Sendable {
     }
 }
 
+extension AppDependencies {
+    /// Shuts down the HTTP clients of `services`, for an application that will not run.
+    func shutDownHTTPClients() async {
+        for case let service as HTTPClientService in services {
+            try? await service.client.shutdown()
+        }
+    }
+}
+
 /// Owns the HTTP client that model providers use, and shuts it down with the server.
 struct HTTPClientService: Service {
     let client: HTTPClient
@@ -165,7 +174,14 @@ public func buildApplication(
         clock: dependencies.clock,
         logger: logger
     )
-    let access = try await AccessControl.make(configuration, store: store, clock: dependencies.clock, fetcher: dependencies.documentFetcher, logger: logger)
+    let access: AccessControl
+    do {
+        access = try await AccessControl.make(configuration, store: store, clock: dependencies.clock, fetcher: dependencies.documentFetcher, logger: logger)
+    } catch {
+        // The server will not run: what it opened for itself must be closed (an HTTP client traps if it is not).
+        if given == nil { await dependencies.shutDownHTTPClients() }
+        throw error
+    }
     let runner = ReplyRunner(chat: chat, settings: configuration.replySettings, gate: access.limiter, logger: logger)
 
     let router = Router(context: KaiwaRequestContext.self)
@@ -189,7 +205,7 @@ public func buildApplication(
     WebRoutes(assets: WebAssets.locate(configuredRoot: configuration.webRoot, logger: logger)).add(to: router)
     let conversation = WebSocketConversation(
         runner: runner, store: store, clock: dependencies.clock, maxFrameBytes: configuration.webSocketMaxFrameBytes,
-        connectionTTL: .seconds(configuration.webSocketConnectionTTLSeconds), logger: logger
+        connectionTTL: .seconds(configuration.webSocketConnectionTTLSeconds), limiter: access.limiter, logger: logger
     )
     router.ws("/ws") { inbound, outbound, context in
         await conversation.run(inbound: inbound, outbound: outbound, subject: context.requestContext.subject)

@@ -7,8 +7,16 @@ extension SQLiteChatStore {
 
     public func saveAPIKey(_ key: APIKeyRecord) async throws {
         try await writer.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO api_keys (id, hash, prefix, user, name, created_at, last_used_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: [key.id, key.hash, key.prefix, key.user, key.name, key.createdAt.millis, key.lastUsedAt?.millis, key.expiresAt?.millis, key.revokedAt?.millis])
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO api_keys (id, hash, prefix, user, name, created_at, last_used_at, expires_at, revoked_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    key.id, key.hash, key.prefix, key.user, key.name, key.createdAt.millis, key.lastUsedAt?.millis,
+                    key.expiresAt?.millis, key.revokedAt?.millis,
+                ]
+            )
             guard db.changesCount == 1 else { throw KaiwaError(.conflict, "An API key with id \(key.id) exists.") }
         }
     }
@@ -64,7 +72,10 @@ extension SQLiteChatStore {
     public func saveTicket(_ ticket: TicketRecord) async throws {
         let subject = try SubjectJSON.encode(ticket.subject)
         try await writer.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO tickets (hash, subject, expires_at) VALUES (?, ?, ?)", arguments: [ticket.hash, subject, ticket.expiresAt.millis])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO tickets (hash, subject, expires_at) VALUES (?, ?, ?)",
+                arguments: [ticket.hash, subject, ticket.expiresAt.millis]
+            )
         }
     }
 
@@ -161,7 +172,8 @@ extension SQLiteChatStore {
 /// A subject as stored with a ticket: `{"id", "name", "method"}`.
 public enum SubjectJSON {
     public static func encode(_ subject: Subject) throws -> String {
-        let data = try JSONSerialization.data(withJSONObject: ["id": subject.id, "name": subject.name, "method": subject.method.rawValue], options: .sortedKeys)
+        let object = ["id": subject.id, "name": subject.name, "method": subject.method.rawValue]
+        let data = try JSONSerialization.data(withJSONObject: object, options: .sortedKeys)
         return String(decoding: data, as: UTF8.self)
     }
 

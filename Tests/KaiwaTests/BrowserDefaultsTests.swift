@@ -95,6 +95,16 @@ struct BrowserDefaultsTests {
         }
     }
 
+    @Test func kaiwaServeOnAPublicAddressWithoutSignInExitsSayingWhy() throws {
+        let directory = try makeTemporaryDirectory()
+        let run = try StoreCommandTests.run(
+            ["serve", "--host", "0.0.0.0", "--port", "\(try freeLoopbackPort())"],
+            environment: ["KAIWA_SQLITE_PATH": directory.appendingPathComponent("k.sqlite").path, "KAIWA_LOG_LEVEL": "warning"]
+        )
+        #expect(run.status != 0)
+        #expect((run.output + run.errors).contains("auth.allow.anonymous"))
+    }
+
     @Test func authSettingsAreCheckedWhenRead() async throws {
         func read(_ environment: [String: String]) async throws -> KaiwaConfiguration {
             try KaiwaConfiguration(reader: try await KaiwaConfiguration.reader(environment: environment))

@@ -151,7 +151,8 @@ struct DynamoDBStoreTests {
                         var record = session(id.rawValue)
                         record.owner = owner
                         do {
-                            _ = try await store.openSession(record, appending: [NewMessage(role: .user, content: [.text("from \(owner)")], createdAt: t0)])
+                            let message = NewMessage(role: .user, content: [.text("from \(owner)")], createdAt: t0)
+                            _ = try await store.openSession(record, appending: [message])
                             return (owner, true, false)
                         } catch let error as KaiwaError {
                             return (owner, false, error.code == .notFound)

@@ -48,6 +48,46 @@ struct LimitsTests {
         }
     }
 
+    @Test func repliesAtOnceTokensADayAndFailedSignInsAreSharedByTwoInstances() async throws {
+        let clock = TestClock(Date())
+        let first = try await MotoServer.makeStore()
+        let second = DynamoDBChatStore(client: first.client, tables: first.tables, retention: first.retention)
+        let alice = try await Self.key(first, "alice")
+        let model = ScriptedModel.replying("晴れです")  // 19 tokens a reply
+        func instance(_ store: any ChatStore) -> AppHarness {
+            var harness = Self.harness(store, clock: clock, limits: UsageLimits(requestsPerMinute: 0, concurrentReplies: 1, tokensPerDay: 30), model: model)
+            harness.configuration.auth.failuresPerMinute = 3
+            harness.configuration.auth.clientAddressHeader = "X-Forwarded-For"
+            return harness
+        }
+        let harnessA = instance(first)
+        let harnessB = instance(second)
+        try await harnessA.run { a in
+            try await harnessB.run { b in
+                // One reply at a time: a slot taken through A is seen by B.
+                let slot = try #require(try await first.claimSlot("replies#alice", limit: 1, holder: "elsewhere", until: clock.now().addingTimeInterval(60), now: clock.now()))
+                let busy = try await b.post("/chat", json: #"{"message":"hi"}"#, headers: alice)
+                #expect(busy.status == .tooManyRequests)
+                #expect(busy.json["error"] as? String == "rate_limited")
+                try await first.releaseSlot("replies#alice", index: slot, holder: "elsewhere")
+                // Tokens: 19 through A, 19 more through B, then both refuse.
+                #expect(try await a.post("/chat", json: #"{"message":"hi"}"#, headers: alice).status == .ok)
+                #expect(try await b.post("/chat", json: #"{"message":"hi"}"#, headers: alice).status == .ok)
+                let overA = try await a.post("/chat", json: #"{"message":"hi"}"#, headers: alice)
+                let overB = try await b.post("/chat", json: #"{"message":"hi"}"#, headers: alice)
+                #expect(overA.json["error"] as? String == "quota_exceeded")
+                #expect(overB.json["error"] as? String == "quota_exceeded")
+                // Failed sign-ins from one address: two on A and one on B use up the three.
+                let guess: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "198.51.100.8", .authorization: "Bearer kw_" + String(repeating: "B", count: 43)]
+                #expect(try await a.get("/api/me", headers: guess).status == .unauthorized)
+                #expect(try await a.get("/api/me", headers: guess).status == .unauthorized)
+                #expect(try await b.get("/api/me", headers: guess).status == .unauthorized)
+                let blocked = try await a.get("/api/me", headers: guess)
+                #expect(blocked.status == .tooManyRequests)
+            }
+        }
+    }
+
     @Test func aThirdReplyAtOnceIsRefusedUntilOneEnds() async throws {
         let store = InMemoryChatStore()
         let model = SlowModel(chunks: 200, interval: .milliseconds(20))

@@ -123,25 +123,32 @@ struct StoreContractTests {
     @Test(arguments: Kind.allCases)
     func listingByOwnerShowsOnlyTheirSessionsInFullPages(kind: Kind) async throws {
         let store = try await kind.make()
-        // s00 … s19: every fourth has no owner, the others are alice's (even) and bob's (odd).
-        for index in 0..<20 {
-            let owner: String? = index.isMultiple(of: 4) ? nil : index.isMultiple(of: 2) ? "alice" : "bob"
-            _ = try await store.createSessionIfAbsent(session(String(format: "s%02d", index), at: t0.addingTimeInterval(Double(index)), owner: owner))
+        // s00 … s59: every tenth has no owner, the others are alice's (even) and bob's (odd). In
+        // DynamoDB's eight index partitions, some sessions without an owner lie behind more
+        // than a page of owned ones.
+        func owner(_ index: Int) -> String? { index.isMultiple(of: 10) ? nil : index.isMultiple(of: 2) ? "alice" : "bob" }
+        let ids = (0..<60).map { String(format: "s%02d", $0) }
+        for (index, id) in ids.enumerated() {
+            _ = try await store.createSessionIfAbsent(session(id, at: t0.addingTimeInterval(Double(index)), owner: owner(index)))
         }
         func pages(of owner: String?) async throws -> [[String]] {
             var pages: [[String]] = []
             var cursor: SessionCursor?
             repeat {
-                let page = try await store.listSessions(owner: owner, limit: 2, after: cursor)
+                let page = try await store.listSessions(owner: owner, limit: 3, after: cursor)
                 if !page.isEmpty { pages.append(page.map(\.id.rawValue)) }
-                cursor = page.count == 2 ? page.last.map(SessionCursor.init(after:)) : nil
+                cursor = page.count == 3 ? page.last.map(SessionCursor.init(after:)) : nil
             } while cursor != nil
             return pages
         }
-        #expect(try await pages(of: nil) == [["s16", "s12"], ["s08", "s04"], ["s00"]])
-        #expect(try await pages(of: "alice") == [["s18", "s14"], ["s10", "s06"], ["s02"]])
-        #expect(try await pages(of: "bob").flatMap { $0 } == stride(from: 19, through: 1, by: -2).map { String(format: "s%02d", $0) })
-        #expect(try await store.listSessions(owner: "carol", limit: 2, after: nil).isEmpty)
+        func expectedPages(of name: String?) -> [[String]] {
+            let newestFirst = ids.indices.reversed().filter { owner($0) == name }.map { ids[$0] }
+            return stride(from: 0, to: newestFirst.count, by: 3).map { Array(newestFirst[$0..<min($0 + 3, newestFirst.count)]) }
+        }
+        #expect(try await pages(of: nil) == expectedPages(of: nil))
+        #expect(try await pages(of: "alice") == expectedPages(of: "alice"))
+        #expect(try await pages(of: "bob") == expectedPages(of: "bob"))
+        #expect(try await store.listSessions(owner: "carol", limit: 3, after: nil).isEmpty)
     }
 
     @Test(arguments: Kind.allCases)
@@ -154,7 +161,8 @@ struct StoreContractTests {
             var theirs = session("alices", at: t0.addingTimeInterval(60), owner: intruder)
             theirs.title = "Taken over"
             let error = await #expect(throws: KaiwaError.self) {
-                try await store.openSession(theirs, appending: [NewMessage(role: .user, content: [.text("mine now")], createdAt: t0.addingTimeInterval(60))])
+                let taking = NewMessage(role: .user, content: [.text("mine now")], createdAt: t0.addingTimeInterval(60))
+                return try await store.openSession(theirs, appending: [taking])
             }
             #expect(error?.code == .notFound)
             #expect(error?.message == KaiwaError.notFound("There is no session alices.").message)
@@ -173,8 +181,9 @@ struct StoreContractTests {
         let store = try await kind.make()
         let alices = SessionID(trusted: "alices")
         let locals = SessionID(trusted: "locals")
-        _ = try await store.openSession(session("alices", at: t0, owner: "alice"), appending: [NewMessage(role: .user, content: [.text("a")], createdAt: t0)])
-        _ = try await store.openSession(session("locals", at: t0), appending: [NewMessage(role: .user, content: [.text("l")], createdAt: t0)])
+        let message = NewMessage(role: .user, content: [.text("hi")], createdAt: t0)
+        _ = try await store.openSession(session("alices", at: t0, owner: "alice"), appending: [message])
+        _ = try await store.openSession(session("locals", at: t0), appending: [message])
         #expect(try await store.deleteSession(alices, owner: "bob") == false)
         #expect(try await store.deleteSession(alices, owner: nil) == false)
         #expect(try await store.deleteSession(locals, owner: "alice") == false)

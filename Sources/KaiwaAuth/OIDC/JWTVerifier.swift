@@ -62,7 +62,7 @@ public final class JWTVerifier: Sendable {
         }
         let until = try check(claims, issuer: await keys.discovery?.issuer)
         let subject = Subject(
-            id: claims.sub ?? "", name: claims.name ?? claims.email ?? claims.cognitoUsername ?? claims.sub ?? "", method: .jwt
+            id: claims.sub ?? "", name: claims.name ?? claims.email ?? claims.cognitoUsername ?? claims.username ?? claims.sub ?? "", method: .jwt
         )
         remember(token, as: subject, until: until)
         return subject

@@ -15,9 +15,11 @@ struct OIDCClaims: JWTPayload {
     var name: String?
     var email: String?
     var cognitoUsername: String?
+    /// Cognito access tokens name the user here (they carry no `name` or `email`).
+    var username: String?
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, exp, nbf, aud, name, email
+        case iss, sub, exp, nbf, aud, name, email, username
         case clientID = "client_id"
         case tokenUse = "token_use"
         case cognitoUsername = "cognito:username"

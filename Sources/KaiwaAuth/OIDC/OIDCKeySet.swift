@@ -83,14 +83,18 @@ public actor OIDCKeySet {
     /// within the refresh interval.
     func key(id: String) async -> Key? {
         if let key = keys[id] { return key }
+        if let refresh {
+            // Another request is fetching the keys already: its answer is this one's too.
+            _ = try? await refresh.value
+            return keys[id]
+        }
         let now = clock.now()
         if let lastFetch, now.timeIntervalSince(lastFetch) < refreshInterval { return nil }
-        if refresh == nil {
-            lastFetch = now
-            refresh = Task { try await self.refetch() }
-        }
+        lastFetch = now
+        let task = Task { try await self.refetch() }
+        refresh = task
         do {
-            try await refresh?.value
+            try await task.value
         } catch {
             logger.warning("Could not fetch the OIDC provider's keys again", metadata: ["error": "\(error)"])
         }

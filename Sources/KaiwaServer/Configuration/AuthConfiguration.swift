@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import KaiwaAuth
 
 /// Who may call the server, and how much: the `auth.*`, `limits.*` and browser-facing
@@ -55,6 +56,9 @@ public struct AuthConfiguration: Sendable {
         pageScopes = try values.string("auth.oidc.scopes", default: pageScopes)
         failuresPerMinute = try values.int("auth.failures.per.minute", default: failuresPerMinute, in: 0...1_000_000)
         clientAddressHeader = try values.optionalString("auth.client.address.header")
+        if let header = clientAddressHeader, HTTPField.Name(header) == nil {
+            throw ConfigurationError(key: "auth.client.address.header", problem: "is \"\(header)\", which is not a header name.")
+        }
         limits.requestsPerMinute = try values.int("limits.requests.per.minute", default: limits.requestsPerMinute, in: 0...10_000_000)
         limits.concurrentReplies = try values.int("limits.concurrent.replies", default: limits.concurrentReplies, in: 0...10_000)
         limits.tokensPerDay = try values.int("limits.tokens.per.day", default: limits.tokensPerDay, in: 0...Int(Int64.max / 4))

@@ -91,7 +91,7 @@ struct CrossOriginMiddleware<Context: RequestContext>: RouterMiddleware {
             headers[.accessControlAllowOrigin] = origin
             headers[.vary] = "Origin"
         }
-        headers[.accessControlExposeHeaders] = "X-Request-Id"
+        headers[.accessControlExposeHeaders] = "X-Request-Id, Retry-After, WWW-Authenticate"
         return headers
     }
 }

@@ -34,7 +34,13 @@ struct ReplyControlRoutes<Context: SubjectRequestContext> {
         }
         router.post("/api/sessions/:id/stop") { _, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
-            try await checkOwner(of: id, context: context)
+            // Nothing to stop in a session that is not there (yet: a page may ask before its
+            // first message arrives) or not the caller's; both answer alike.
+            do {
+                try await checkOwner(of: id, context: context)
+            } catch let error as KaiwaError where error.code == .notFound {
+                return try JSONResponse.make(StopResult(stopped: false))
+            }
             return try JSONResponse.make(StopResult(stopped: try await runner.requestStop(session: id)))
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdWebSocket
 import KaiwaAgent
+import KaiwaAuth
 import KaiwaCore
 import KaiwaStore
 import Logging
@@ -19,6 +20,8 @@ struct WebSocketConversation {
     let clock: any WallClock
     let maxFrameBytes: Int
     let connectionTTL: Duration
+    /// Counts each message against its sender's requests a minute, as an HTTP request is.
+    let limiter: UsageLimiter
     let logger: Logger
 
     /// What every client frame has; `sendMessage` frames are also a `ChatRequestBody`.
@@ -60,6 +63,7 @@ struct WebSocketConversation {
                                 throw KaiwaError(.conflict, "A reply is still being written. Wait for it, or send {\"action\":\"stop\"}.")
                             }
                             let body = try Self.decode(ChatRequestBody.self, from: text)
+                            try await limiter.admitRequest(subject)
                             let reply = try await runner.start(try body.chatRequest(from: subject))
                             current = reply
                             var updated = connection
