@@ -60,7 +60,7 @@ extension DynamoDBChatStore {
             let page = try await client.queryPage(query, from: start)
             items += page.Items ?? []
             start = page.LastEvaluatedKey
-        } while false && start != nil
+        } while items.count < limit && start != nil
         return Array(items.prefix(limit))
     }
 
