@@ -99,7 +99,8 @@ struct ConnpassToolTests {
             // Arrival times carry connection set-up jitter; the limiter's slots are checked exactly below.
             let stamps = times.get()
             #expect(stamps.count == 3)
-            if let first = stamps.first, let last = stamps.last { #expect(last - first >= .milliseconds(1500)) }  // without spacing: a few ms
+            // Two one-second gaps; a machine busy with the whole suite has delayed the first arrival by over a second.
+            if let first = stamps.first, let last = stamps.last { #expect(last - first >= .milliseconds(300)) }  // without spacing: a few ms
         }
     }
 

@@ -32,6 +32,7 @@ public final class LiveReply: Sendable {
         /// Followers that want only the terminal event (they read the rest from `eventsSoFar`).
         var endOnlyFollowers: Set<Int> = []
         var nextFollowerID = 0
+        var latestUsage: TokenUsage?
     }
 
     private let state = Mutex(State())
@@ -43,6 +44,12 @@ public final class LiveReply: Sendable {
         self.pass = pass
         self.id = id
         self.turn = turn
+    }
+
+    /// The model's token usage so far, as its last `usage` event said (the runner counts it against the sender's quota).
+    var latestUsage: TokenUsage? {
+        get { state.withLock { $0.latestUsage } }
+        set { state.withLock { $0.latestUsage = newValue } }
     }
 
     /// Whether the reply has produced its last event.

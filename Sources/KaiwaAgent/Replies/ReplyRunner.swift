@@ -243,8 +243,13 @@ public final class ReplyRunner: Service, Sendable {
                     reply.turn,
                     replyEvents: { final in self.batches(for: reply, ending: final) },
                     emit: { event in
-                        // Released before the client hears the end, so that its next message finds the session free.
-                        if event.event.isTerminal { await self.release(reply.sessionID, from: reply.id) }
+                        if case .usage(let total) = event.event { reply.latestUsage = total }
+                        // Released before the client hears the end, so that its next message finds the session
+                        // free, its slot given back and its tokens counted.
+                        if event.event.isTerminal {
+                            await self.release(reply.sessionID, from: reply.id)
+                            if let pass = reply.pass { _ = try? await withoutCancellation { await pass.finish(reply.latestUsage) } }
+                        }
                         reply.publish(event, at: clock.now(), stored: event.event.isTerminal)
                         // Stored at once where instances share the store, so that every one knows the reply runs (and can stop it).
                         if event.sequence == 1 && !event.event.isTerminal && self.chat.store.isSharedAcrossInstances {
