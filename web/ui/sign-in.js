@@ -263,12 +263,11 @@ export class SignIn {
 }
 
 /**
- * The name to show: `/api/me`'s. A Cognito access token names no one (no `name` or `email`),
- * so the server can only give the subject's id; the ID token from the same sign-in has the
- * person's name.
+ * The name to show. A Cognito access token carries only a user name (the server's `/api/me`
+ * says that, or the subject's id); the ID token from the same sign-in has the person's name or
+ * email, which people recognise better.
  */
 function displayName(me, credentials) {
-  if (me.name && me.name !== me.id) return me.name;
   const claims = credentials?.method === "oidc" ? jwtClaims(credentials.idToken) : null;
-  return claims?.name || claims?.email || claims?.["cognito:username"] || me.name || me.id || "";
+  return claims?.name || claims?.email || me.name || claims?.["cognito:username"] || me.id || "";
 }
