@@ -26,14 +26,18 @@ start() {  # name port extra-env...
     local name=$1 port=$2
     shift 2
     env KAIWA_SQLITE_PATH="$work/$name.sqlite" KAIWA_LOG_LEVEL=warning "$@" "$bin" serve --port "$port" >"$work/$name.log" 2>&1 &
-    pids+=($!)
-    until curl -sf "http://127.0.0.1:$port/ping" >/dev/null; do sleep 0.05; done
+    local pid=$!
+    pids+=($pid)
+    until curl -sf "http://127.0.0.1:$port/ping" >/dev/null; do
+        kill -0 $pid 2>/dev/null || { echo "the $name server did not start:"; cat "$work/$name.log"; exit 1; }
+        sleep 0.05
+    done
 }
 jwt=(KAIWA_AUTH_MODE=jwt KAIWA_AUTH_JWT_DISCOVERY_URL=http://127.0.0.1:18090/.well-known/openid-configuration
     KAIWA_AUTH_JWT_ALLOWED_CLIENTS=bench-client)
 start none 18081
 start jwt 18082 "${jwt[@]}" KAIWA_LIMITS_REQUESTS_PER_MINUTE=0 KAIWA_LIMITS_CONCURRENT_REPLIES=0 KAIWA_LIMITS_TOKENS_PER_DAY=0
-start limits 18083 "${jwt[@]}" KAIWA_LIMITS_REQUESTS_PER_MINUTE=100000000 KAIWA_LIMITS_CONCURRENT_REPLIES=10000 \
+start limits 18083 "${jwt[@]}" KAIWA_LIMITS_REQUESTS_PER_MINUTE=10000000 KAIWA_LIMITS_CONCURRENT_REPLIES=10000 \
     KAIWA_LIMITS_TOKENS_PER_DAY=1000000000000
 curl -sf -H "Authorization: Bearer $token" http://127.0.0.1:18082/api/me >/dev/null || { echo "the JWT server refused the token"; cat "$work/jwt.log"; exit 1; }
 

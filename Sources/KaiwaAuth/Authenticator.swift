@@ -63,18 +63,26 @@ public struct Authenticator: Sendable {
         guard credentials.presentsAny else {
             throw KaiwaError(.unauthorized, "Sign in first: send `Authorization: Bearer <token or API key>`\(mode.apiKey ? " or `X-API-Key`" : "").")
         }
-        let failureCounter = credentials.clientAddress.map { "authfail#\($0)#\(Int(clock.now().timeIntervalSince1970) / 60)" }
-        if failuresPerMinute > 0, let failureCounter, try await store.counter(failureCounter, now: clock.now()) >= failuresPerMinute {
+        guard failuresPerMinute > 0, let address = credentials.clientAddress else { return try await verify(credentials, bearer: bearer) }
+        let counter = "authfail#\(address)#\(Int(clock.now().timeIntervalSince1970) / 60)"
+        let expiry = clock.now().addingTimeInterval(120)
+        let failures = try await store.counter(counter, now: clock.now())
+        if failures >= failuresPerMinute { throw tooManyFailures() }
+        // An address that failed this minute reserves its attempt before trying it, so that a
+        // burst of guesses cannot all pass the check above at once; one that never failed pays
+        // nothing extra (its first burst is bounded by the failures it then records).
+        let reserved = failures > 0
+        if reserved, try await store.addToCounter(counter, amount: 1, expiresAt: expiry) > failuresPerMinute {
             throw tooManyFailures()
         }
         do {
-            return try await verify(credentials, bearer: bearer)
+            let subject = try await verify(credentials, bearer: bearer)
+            if reserved { try await store.addToCounter(counter, amount: -1, expiresAt: expiry) }
+            return subject
         } catch let error as KaiwaError where error.code == .unauthorized {
-            if failuresPerMinute > 0, let failureCounter {
-                let failures = try await store.addToCounter(failureCounter, amount: 1, expiresAt: clock.now().addingTimeInterval(120))
-                if failures == failuresPerMinute {
-                    logger.warning("Too many failed sign-ins; refusing this address for the rest of the minute", metadata: ["client": "\(credentials.clientAddress ?? "")"])
-                }
+            let total = reserved ? failures + 1 : try await store.addToCounter(counter, amount: 1, expiresAt: expiry)
+            if total == failuresPerMinute {
+                logger.warning("Too many failed sign-ins; refusing this address for the rest of the minute", metadata: ["client": "\(address)"])
             }
             throw error
         }

@@ -18,7 +18,7 @@ struct AccessControl {
         _ configuration: KaiwaConfiguration, store: any ChatStore, clock: any WallClock, fetcher: (any DocumentFetcher)?, logger: Logger
     ) async throws -> AccessControl {
         let settings = configuration.auth
-        if settings.mode.isOff && !isLoopback(configuration.host) {
+        if settings.mode.isOff && !LoopbackHost.contains(configuration.host) {
             guard settings.allowAnonymous else {
                 throw ConfigurationError(
                     key: "auth.mode",
@@ -50,10 +50,5 @@ struct AccessControl {
         )
         let limiter = UsageLimiter(catalog: catalog, store: store, clock: clock, slotLease: configuration.replySettings.maxReplyTime.seconds + 30, logger: logger)
         return AccessControl(authenticator: authenticator, limiter: limiter)
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        let host = host.lowercased()
-        return host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 }

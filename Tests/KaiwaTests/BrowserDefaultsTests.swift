@@ -57,6 +57,21 @@ struct BrowserDefaultsTests {
         }
     }
 
+    @Test func anyLoopbackAddressIsGuardedAndOnlyLoopbackAddressesCountAsSuch() async throws {
+        var other = AppHarness()
+        other.configuration.host = "127.0.0.2"
+        try await other.runLive { port in
+            #expect(try await Self.get(port: port, path: "/api/sessions", host: "127.0.0.2:\(port)").status == 200)
+            let rebound = try await Self.get(port: port, path: "/api/sessions", host: "rebind.example:\(port)")
+            #expect(rebound.status == 403)
+        }
+        var named = AppHarness()
+        named.configuration.host = "127.example.com"
+        await #expect(throws: ConfigurationError.self) {
+            try await named.run { _ in }
+        }
+    }
+
     @Test func apiResponsesSayNosniffAndNoReferrer() async throws {
         try await AppHarness().run { client in
             for response in [try await client.get("/api/sessions"), try await client.get("/api/sessions/nope"), try await client.get("/health")] {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import KaiwaAuth
 import KaiwaCore
 import KaiwaServer
 import Testing
@@ -35,6 +36,11 @@ struct JWTAuthTests {
                 let bob = try await client.get("/api/me", headers: Self.bearer(id))
                 #expect(bob.status == .ok)
                 #expect(bob.json["name"] as? String == "Bob")
+
+                // An ID token of a provider that does not say `token_use` (Auth0, Keycloak, Entra): its audience is the client.
+                var plain = provider.idClaims(sub: "dave", now: clock.now())
+                plain["token_use"] = nil
+                #expect(try await client.get("/api/me", headers: Self.bearer(provider.token(plain))).status == .ok)
 
                 var api = provider.idClaims(sub: "carol", now: clock.now(), audience: "kaiwa-api")
                 api["token_use"] = nil
@@ -151,5 +157,30 @@ struct JWTAuthTests {
         await #expect(throws: ConfigurationError.self) {
             try await harness.run { _ in }
         }
+    }
+}
+
+/// The key set as a provider may publish it, broken entries included.
+struct OIDCKeySetTests {
+    struct Documents: DocumentFetcher {
+        let jwks: String
+        func fetch(_ url: URL) async throws -> Data {
+            url.path.hasSuffix("openid-configuration")
+                ? Data(#"{"issuer":"https://idp.example.com","jwks_uri":"https://idp.example.com/jwks"}"#.utf8) : Data(jwks.utf8)
+        }
+    }
+
+    @Test func entriesThatAreNotKeysAreSkippedNotFatal() async throws {
+        let keys = OIDCKeySet(
+            discoveryURL: URL(string: "https://idp.example.com/.well-known/openid-configuration")!,
+            fetcher: Documents(jwks: #"{"keys":[null, 42, "x", [], {"kty":"oct","kid":"h","k":"c2VjcmV0"}, {"kty":"RSA","kid":"r","n":"AQAB","e":"AQAB","use":"enc","alg":"RSA-OAEP"}]}"#)
+        )
+        try await keys.load()
+        #expect(await keys.discovery?.issuer == "https://idp.example.com")
+    }
+
+    @Test func aDiscoveryDocumentThatIsNotOneIsAnError() async throws {
+        let keys = OIDCKeySet(discoveryURL: URL(string: "https://idp.example.com/x")!, fetcher: Documents(jwks: "[]"))
+        await #expect(throws: OIDCError.self) { try await keys.load() }
     }
 }

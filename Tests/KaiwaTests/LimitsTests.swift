@@ -173,6 +173,22 @@ struct LimitsTests {
         }
     }
 
+    @Test func aBurstOfGuessesFromAnAddressThatFailedBeforeGetsNoMoreThanItsAllowance() async throws {
+        let store = InMemoryChatStore()
+        var harness = Self.harness(store, clock: TestClock(Date(timeIntervalSince1970: 1_800_000_000)), limits: UsageLimits(requestsPerMinute: 0, concurrentReplies: 0, tokensPerDay: 0))
+        harness.configuration.auth.clientAddressHeader = "X-Forwarded-For"
+        try await harness.run { client in
+            let guess: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "198.51.100.9", .authorization: "Bearer kw_" + String(repeating: "C", count: 43)]
+            #expect(try await client.get("/api/me", headers: guess).status == .unauthorized)
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<40 { group.addTask { try await client.get("/api/me", headers: guess).status } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .unauthorized }.count == 19)
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 21)
+        }
+    }
+
     @Test func aLimitsFileOverridesOneUsersLimits() throws {
         let path = try makeTemporaryDirectory().appendingPathComponent("limits.json")
         try Data(#"{"users": {"ci-bot": {"requests_per_minute": 600}}}"#.utf8).write(to: path)

@@ -59,7 +59,7 @@ public final class ReplyRunner: Service, Sendable {
             if request.sessionID == nil { try await claim(turn.session.id, for: replyID) }
         } catch {
             if let id = request.sessionID { await release(id, from: replyID) }
-            await pass?.finish(nil)
+            await Self.giveBack(pass)
             throw error
         }
         let reply = LiveReply(turn: turn, id: replyID, pass: pass)
@@ -70,11 +70,25 @@ public final class ReplyRunner: Service, Sendable {
             }
         } catch {
             await release(turn.session.id, from: replyID)
-            await pass?.finish(nil)
+            await Self.giveBack(pass)
             throw error
         }
-        enqueue.yield(reply)
+        if case .terminated = enqueue.yield(reply) {
+            // Draining began between the check above and now: nothing will run this reply.
+            registry.withLock { registry in
+                if registry.bySession[turn.session.id] === reply { registry.bySession[turn.session.id] = nil }
+            }
+            await release(turn.session.id, from: replyID)
+            await Self.giveBack(pass)
+            throw Self.shuttingDown
+        }
         return reply
+    }
+
+    /// Gives a pass back unused, even from a cancelled request (its slot would be held for a lease).
+    private static func giveBack(_ pass: ReplyPass?) async {
+        guard let pass else { return }
+        _ = try? await withoutCancellation { await pass.finish(nil) }
     }
 
     /// Someone else's session answers as a missing one would, before its state (a reply

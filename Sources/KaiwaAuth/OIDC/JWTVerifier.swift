@@ -83,8 +83,8 @@ public final class JWTVerifier: Sendable {
         }
         let audienceAllowed =
             !audiences.isDisjoint(with: allowedAudiences)
-            // An ID token's audience is its app client.
-            || (claims.tokenUse == "id" && !audiences.isDisjoint(with: allowedClients))
+            // An ID token's audience is its app client (only Cognito says `token_use`; other providers' ID tokens say nothing).
+            || ((claims.tokenUse ?? "id") == "id" && !audiences.isDisjoint(with: allowedClients))
         let clientAllowed = claims.clientID.map(allowedClients.contains) ?? false
         guard audienceAllowed || clientAllowed else { throw Self.invalid("The token was issued for another application.") }
         return Date(timeIntervalSince1970: exp + leeway)

@@ -118,7 +118,8 @@ public actor OIDCKeySet {
         var loaded: [String: Key] = [:]
         for entry in entries {
             // Each key on its own: a key of a kind jwt-kit does not know (encryption keys) is skipped.
-            guard let json = try? JSONSerialization.data(withJSONObject: entry), var jwk = try? JSONDecoder().decode(JWK.self, from: json),
+            // A key is an object; anything else would make JSONSerialization trap.
+            guard let object = entry as? [String: Any], let json = try? JSONSerialization.data(withJSONObject: object), var jwk = try? JSONDecoder().decode(JWK.self, from: json),
                 let id = jwk.keyIdentifier?.string, let algorithm = Self.algorithm(of: jwk)
             else { continue }
             jwk.algorithm = JWK.Algorithm(rawValue: algorithm)

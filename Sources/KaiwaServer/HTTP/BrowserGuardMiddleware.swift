@@ -11,10 +11,11 @@ struct BrowserGuardMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static var loopbackHosts: Set<String> { ["localhost", "127.0.0.1", "[::1]"] }
 
-    /// The guard for a server listening on `listenHost`.
+    /// The guard for a server listening on `listenHost`: on any loopback address (127.0.0.2
+    /// too), the loopback names and that address are served, and `extraHosts`.
     init(listenHost: String, extraHosts: [String]) {
-        let loopback = Self.loopbackHosts.contains(listenHost.lowercased()) || listenHost == "::1"
-        allowedHosts = loopback ? Self.loopbackHosts.union(extraHosts) : nil
+        let listening = listenHost.lowercased().contains(":") && !listenHost.hasPrefix("[") ? "[\(listenHost.lowercased())]" : listenHost.lowercased()
+        allowedHosts = LoopbackHost.contains(listenHost) ? Self.loopbackHosts.union(extraHosts).union([listening]) : nil
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
