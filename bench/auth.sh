@@ -17,9 +17,13 @@ work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-python3 bench/oidc.py 18090 bench-client >"$work/oidc.out" &
-pids+=($!)
-until [ "$(wc -l <"$work/oidc.out")" -ge 2 ]; do sleep 0.1; done
+python3 bench/oidc.py 18090 bench-client >"$work/oidc.out" 2>&1 &
+oidc=$!
+pids+=($oidc)
+until [ "$(wc -l <"$work/oidc.out")" -ge 2 ]; do
+    kill -0 $oidc 2>/dev/null || { echo "bench/oidc.py did not start (port 18090 taken?):"; cat "$work/oidc.out"; exit 1; }
+    sleep 0.1
+done
 token=$(head -1 "$work/oidc.out")
 
 start() {  # name port extra-env...

@@ -12,10 +12,11 @@ public struct Credentials: Sendable {
     public var apiKey: String?
     /// A WebSocket ticket (`/ws?ticket=…`).
     public var ticket: String?
-    /// Where the request came from, for limiting failed attempts per address.
-    public var clientAddress: String?
+    /// Where the request came from, for limiting failed attempts per address; worked out only
+    /// when a credential has to be verified (not for a token verified before).
+    public var clientAddress: @Sendable () -> String?
 
-    public init(authorization: String? = nil, apiKey: String? = nil, ticket: String? = nil, clientAddress: String? = nil) {
+    public init(authorization: String? = nil, apiKey: String? = nil, ticket: String? = nil, clientAddress: @escaping @Sendable () -> String? = { nil }) {
         self.authorization = authorization
         self.apiKey = apiKey
         self.ticket = ticket
@@ -63,7 +64,7 @@ public struct Authenticator: Sendable {
         guard credentials.presentsAny else {
             throw KaiwaError(.unauthorized, "Sign in first: send `Authorization: Bearer <token or API key>`\(mode.apiKey ? " or `X-API-Key`" : "").")
         }
-        guard failuresPerMinute > 0, let address = credentials.clientAddress else { return try await verify(credentials, bearer: bearer) }
+        guard failuresPerMinute > 0, let address = credentials.clientAddress() else { return try await verify(credentials, bearer: bearer) }
         let counter = "authfail#\(address)#\(Int(clock.now().timeIntervalSince1970) / 60)"
         let expiry = clock.now().addingTimeInterval(120)
         let failures = try await store.counter(counter, now: clock.now())
@@ -110,9 +111,14 @@ public struct Authenticator: Sendable {
     }
 
     /// The token of `Bearer <token>` (scheme case-insensitive), `nil` for anything else.
+    /// Worked on as UTF-8: this runs for every request.
     static func bearerToken(_ header: String?) -> String? {
-        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
-        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        guard let header else { return nil }
+        let bytes = header.utf8
+        guard bytes.count > 7, zip(bytes.prefix(7), "bearer ".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        var token = bytes.dropFirst(7)
+        while token.first == UInt8(ascii: " ") || token.first == UInt8(ascii: "\t") { token = token.dropFirst() }
+        while token.last == UInt8(ascii: " ") || token.last == UInt8(ascii: "\t") { token = token.dropLast() }
+        return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
     }
 }

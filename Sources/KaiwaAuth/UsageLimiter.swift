@@ -41,9 +41,10 @@ public struct UsageLimiter: ReplyGate {
 
     /// Lets a reply start: a free reply slot and tokens left today, or `rate_limited` /
     /// `quota_exceeded`.
-    public func admitReply(_ subject: Subject) async throws -> ReplyPass {
-        guard subject.method != .local else { return ReplyPass { _ in } }
+    public func admitReply(_ subject: Subject) async throws -> ReplyPass? {
+        guard subject.method != .local else { return nil }
         let limits = catalog.limits(for: subject.id)
+        guard limits.tokensPerDay > 0 || limits.concurrentReplies > 0 else { return nil }
         let now = clock.now()
         if limits.tokensPerDay > 0 {
             let used = try await store.counter(Self.tokenCounter(subject, now), now: now)

@@ -122,6 +122,16 @@ enum SQLiteSchema {
                     """
             )
         }
+        // Owned sessions changed every index entry on each message while `updated_at` was part of
+        // their index; listing one user's sessions sorts them instead (a user has few).
+        migrator.registerMigration("v6: owner index without times") { db in
+            try db.execute(
+                sql: """
+                    DROP INDEX sessions_by_owner;
+                    CREATE INDEX sessions_by_owner ON sessions (owner) WHERE owner IS NOT NULL;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -5,8 +5,9 @@ import Synchronization
 /// day live behind it). The runner asks before anything is stored, and hands the pass back,
 /// with the reply's usage, when the reply ends.
 public protocol ReplyGate: Sendable {
-    /// A pass for one reply, or a `KaiwaError` (429) saying why not and when to try again.
-    func admitReply(_ subject: Subject) async throws -> ReplyPass
+    /// A pass for one reply (`nil` when no limit applies to the subject), or a `KaiwaError`
+    /// (429) saying why not and when to try again.
+    func admitReply(_ subject: Subject) async throws -> ReplyPass?
 }
 
 /// What a reply holds while it runs; `finish` gives it back with the reply's token usage.

@@ -51,7 +51,7 @@ public final class ReplyRunner: Service, Sendable {
         } else if registry.withLock({ $0.draining }) {
             throw Self.shuttingDown
         }
-        let pass = try await gate?.admitReply(request.subject)
+        let pass = try await gate?.admitReply(request.subject) ?? nil
         let turn: ChatTurn
         do {
             if let id = request.sessionID { try await claim(id, for: replyID) }

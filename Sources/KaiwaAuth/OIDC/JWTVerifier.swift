@@ -17,7 +17,7 @@ public final class JWTVerifier: Sendable {
     let allowedClients: Set<String>
     let leeway: TimeInterval
     let clock: any WallClock
-    private let verified = Mutex<[String: (subject: Subject, until: Date)]>([:])
+    private let verified = Mutex<[SHA256.Digest: (subject: Subject, until: Date)]>([:])
 
     /// Tokens longer than this are refused unread.
     public static let maxTokenBytes = 16 * 1024
@@ -101,8 +101,9 @@ public final class JWTVerifier: Sendable {
         }
     }
 
-    static func cacheKey(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).hexString
+    static func cacheKey(_ token: String) -> SHA256.Digest {
+        var token = token
+        return token.withUTF8 { SHA256.hash(data: $0) }
     }
 
     struct Header: Decodable {
@@ -137,13 +138,19 @@ enum Base64URL {
     }
 }
 
-extension Sequence<UInt8> {
+extension Collection<UInt8> {
+    /// Lower-case hex, two digits a byte.
     var hexString: String {
-        var text = ""
-        for byte in self {
-            text += byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: count * 2) { buffer in
+            var index = 0
+            for byte in self {
+                buffer[index] = digits[Int(byte >> 4)]
+                buffer[index + 1] = digits[Int(byte & 0x0F)]
+                index += 2
+            }
+            return index
         }
-        return text
     }
 }
 

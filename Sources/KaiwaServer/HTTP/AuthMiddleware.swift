@@ -4,6 +4,7 @@ import Hummingbird
 import KaiwaAuth
 import KaiwaCore
 import Logging
+import NIOCore
 
 /// Resolves every request's caller once, before any route runs: routes read
 /// `context.subject` and never identity headers. `/ping`, `/health`, `/api/auth/config` and
@@ -18,12 +19,14 @@ struct AuthMiddleware<Context: SubjectRequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard !authenticator.mode.isOff, !Self.isOpen(request) else { return try await next(request, context) }
         let path = request.uri.path
+        let forwarded = clientAddressHeader.flatMap { request.headers[$0] }
+        let remote = context.remoteAddress
         let credentials = Credentials(
             authorization: request.headers[.authorization],
-            apiKey: request.headers[HTTPField.Name("X-API-Key")!],
+            apiKey: request.headers[Self.apiKeyHeader],
             // Tickets exist for WebSocket upgrades alone; anywhere else a URL must not carry credentials.
             ticket: path == "/ws" ? request.uri.queryParameters["ticket"].map(String.init) : nil,
-            clientAddress: clientAddress(of: request, context: context)
+            clientAddress: { Self.clientAddress(forwarded: forwarded, remote: remote) }
         )
         var context = context
         context.subject = try await authenticator.subject(for: credentials)
@@ -43,10 +46,13 @@ struct AuthMiddleware<Context: SubjectRequestContext>: RouterMiddleware {
         }
     }
 
-    private func clientAddress(of request: Request, context: Context) -> String? {
-        if let clientAddressHeader, let forwarded = request.headers[clientAddressHeader] {
+    static var apiKeyHeader: HTTPField.Name { HTTPField.Name("X-API-Key")! }
+
+    /// The last entry of the trusted proxy's header when there is one, else the connection's peer.
+    static func clientAddress(forwarded: String?, remote: SocketAddress?) -> String? {
+        if let forwarded {
             return forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) }
         }
-        return context.remoteAddress?.ipAddress
+        return remote?.ipAddress
     }
 }
