@@ -32,7 +32,7 @@ public struct UsageLimiter: ReplyGate {
             from: "requests#\(subject.id)", capacity: perMinute, refillPerSecond: Double(perMinute) / 60, now: clock.now()
         )
         if case .denied(let wait) = decision {
-            let seconds = max(1, Int(wait.rounded(.up)))
+            let seconds = max(1, Int(min(wait, 86_400).rounded(.up)))
             throw KaiwaError(
                 .rateLimited, "Too many requests: \(perMinute) a minute are allowed. Try again in \(seconds) s.", retryAfterSeconds: seconds
             )

@@ -129,3 +129,10 @@ struct AgentLoopTests {
         #expect(ContextWindow.select(history, budgetTokens: 100_000, maxMessages: 1000).count == history.count)
     }
 }
+
+/// The schema validator as the connpass tests reach it.
+enum JSONSchemaValidatorProbe {
+    static func problems(_ value: JSONValue, maximum: Double) -> [String] {
+        JSONSchemaValidator.problems(in: value, against: .object(["type": .string("number"), "maximum": .number(maximum)]))
+    }
+}

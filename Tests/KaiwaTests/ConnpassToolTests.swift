@@ -81,6 +81,15 @@ struct ConnpassToolTests {
         }
     }
 
+    @Test func hugeOrFractionalNumbersFromAModelAreClampedNotFatal() throws {
+        let tool = Self.tool("https://connpass.example")
+        let url = try tool.searchURL(for: .object(["start": .number(1e20), "count": .number(-1e300), "order": .number(2.6)]))
+        #expect(url.contains("start=100000"))
+        #expect(url.contains("count=1"))
+        #expect(url.contains("order=3"))
+        #expect(JSONSchemaValidatorProbe.problems(.number(1e21), maximum: 1e20).first?.contains("at most") == true)
+    }
+
     @Test func tooManyRequestsIsRetriedOnceAndConcurrentSearchesAreSpacedASecondApart() async throws {
         let calls = CallCounter()
         let times = Shared<[ContinuousClock.Instant]>([])

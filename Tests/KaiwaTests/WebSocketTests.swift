@@ -87,6 +87,23 @@ struct WebSocketTests {
         }
     }
 
+    @Test func aStopWithNothingRunningIsAnsweredThatNothingWasStopped() async throws {
+        try await AppHarness().runLive { port in
+            let (inbox, _) = try await converse(port: port) { send, waitFor in
+                try await send(#"{"action":"stop"}"#)
+                try await waitFor("stop")
+                try await send(#"{"action":"sendMessage","message":"天気"}"#)
+                try await waitFor("done")
+                try await send(#"{"action":"stop"}"#)
+                try await send("not json")  // answered after the stop: frames are taken in order
+                try await waitFor("error")
+            }
+            let stops = inbox.messages.filter { $0["type"] as? String == "stop" }
+            #expect(stops.count == 2)
+            #expect(stops.allSatisfy { $0["stopped"] as? Bool == false })
+        }
+    }
+
     @Test func oversizedFrameGetsAnErrorFrameAndClose1009() async throws {
         try await AppHarness().runLive { port in
             let (inbox, close) = try await converse(port: port) { send, _ in

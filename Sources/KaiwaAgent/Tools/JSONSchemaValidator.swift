@@ -58,6 +58,7 @@ enum JSONSchemaValidator {
     }
 
     private static func format(_ number: Double) -> String {
-        number == number.rounded() ? String(Int64(number)) : String(number)
+        // Schemas come from MCP servers too: a bound too large for Int64 must not trap.
+        Int64(exactly: number).map(String.init) ?? String(number)
     }
 }

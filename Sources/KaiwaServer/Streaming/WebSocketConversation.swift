@@ -71,7 +71,12 @@ struct WebSocketConversation {
                             await record(updated)
                             group.addTask { await forward(reply, to: outbound) }
                         case "stop":
-                            current?.stop()
+                            // A running reply answers with its `done` (stopped); otherwise say that nothing was stopped.
+                            if let running = current, !running.isFinished {
+                                running.stop()
+                            } else {
+                                try await outbound.write(.text(#"{"type":"stop","stopped":false}"#))
+                            }
                         default:
                             throw KaiwaError.badRequest("Unknown action \"\(frame.action)\". Use \"sendMessage\" or \"stop\".")
                         }

@@ -17,6 +17,8 @@ public struct ConnpassSearchTool: Tool {
 
     /// Most events one search returns.
     public static let maxCount = 30
+    /// The furthest page start asked of connpass.
+    static let maxStart = 100_000
 
     public init(baseURL: String = "https://connpass.com", keys: ConnpassKeySource, client: HTTPClient, timeout: Duration = .seconds(5), minimumInterval: Duration = .seconds(1)) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
@@ -43,7 +45,7 @@ public struct ConnpassSearchTool: Tool {
                         "type": .string("integer"), "enum": .array([.number(1), .number(2), .number(3)]),
                         "description": .string("1 = recently updated, 2 = soonest first, 3 = newest first"),
                     ]),
-                    "start": .object(["type": .string("integer"), "minimum": .number(1)]),
+                    "start": .object(["type": .string("integer"), "minimum": .number(1), "maximum": .number(Double(Self.maxStart))]),
                     "count": .object(["type": .string("integer"), "minimum": .number(1), "maximum": .number(100)]),
                 ]),
                 "additionalProperties": .bool(false),
@@ -105,9 +107,14 @@ public struct ConnpassSearchTool: Tool {
         words("ym", separator: ",")
         words("ymd", separator: ",")
         words("prefecture", separator: ",")
-        if case .number(let order)? = fields["order"] { query.append(("order", String(Int(order)))) }
-        if case .number(let start)? = fields["start"] { query.append(("start", String(Int(start)))) }
-        let count = min(Self.maxCount, fields["count"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? 10)
+        // Numbers are converted exactly and clamped: a model may send 1e20, which `Int(_:)` would trap on.
+        func whole(_ name: String, in range: ClosedRange<Int>) -> Int? {
+            guard case .number(let value)? = fields[name], !value.isNaN else { return nil }
+            return Int(exactly: min(max(value, Double(range.lowerBound)), Double(range.upperBound)).rounded())
+        }
+        if let order = whole("order", in: 1...3) { query.append(("order", String(order))) }
+        if let start = whole("start", in: 1...Self.maxStart) { query.append(("start", String(start))) }
+        let count = whole("count", in: 1...Self.maxCount) ?? 10
         query.append(("count", String(count)))
         let encoded = query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
         return "\(baseURL)/api/v2/events/?\(encoded)"
