@@ -33,6 +33,25 @@ struct MCPToolTests {
         #expect(output.content == "5.0")
     }
 
+    @Test func aStdioServerGetsAMinimalEnvironmentPlusItsOwnNotKaiwasSecrets() async throws {
+        let servers = await MCPServers.connect(
+            [MCPServerConfig(name: "test", command: Self.serverPath, environment: ["KAIWA_TEST_MCP_ENV_TOOL": "1", "OWN_SETTING": "mine"])],
+            timeout: .seconds(20),
+            environment: [
+                "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "AWS_SECRET_ACCESS_KEY": "shh",
+                "KAIWA_OPENAI_API_KEY": "sk-secret", "LANG": "C.UTF-8",
+            ],
+            logger: Logger(label: "mcp-test")
+        )
+        defer { Task { try? await servers.run() } }
+        let env = try #require(servers.tools.first { $0.spec.name == "test_env" })
+        func value(_ name: String) async throws -> String { try await env.call(.object(["name": .string(name)])).content }
+        #expect(try await value("AWS_SECRET_ACCESS_KEY") == "(unset)")
+        #expect(try await value("KAIWA_OPENAI_API_KEY") == "(unset)")
+        #expect(try await value("OWN_SETTING") == "mine")
+        #expect(try await value("LANG") == "C.UTF-8")
+    }
+
     @Test func serverThatFailsToStartIsSkippedAndOneThatDiesLeavesErrorResults() async throws {
         let servers = await Self.connect([MCPServerConfig(name: "ghost", command: "/nonexistent/mcp-server")])
         #expect(servers.tools.map(\.spec.name).sorted() == ["test_add", "test_crash"])

@@ -1,7 +1,8 @@
 import Foundation
 import MCP
 
-/// An MCP server on stdio for Kaiwa's tests: `add` adds two numbers, `crash` exits the process.
+/// An MCP server on stdio for Kaiwa's tests: `add` adds two numbers, `crash` exits the process;
+/// with `KAIWA_TEST_MCP_ENV_TOOL=1` in its environment, `env` tells the value of a variable.
 @main
 struct MCPTestServer {
     static func main() async throws {
@@ -17,7 +18,12 @@ struct MCPTestServer {
                     ])
                 ),
                 Tool(name: "crash", description: "Exits the server", inputSchema: .object(["type": .string("object")])),
-            ])
+            ] + (ProcessInfo.processInfo.environment["KAIWA_TEST_MCP_ENV_TOOL"] == "1" ? [
+                Tool(
+                    name: "env", description: "The value of an environment variable",
+                    inputSchema: .object(["type": .string("object"), "properties": .object(["name": .object(["type": .string("string")])])])
+                )
+            ] : []))
         }
         await server.withMethodHandler(CallTool.self) { parameters in
             switch parameters.name {
@@ -33,6 +39,10 @@ struct MCPTestServer {
                 return CallTool.Result(content: [.text(text: "\(sum)", annotations: nil, _meta: nil)], isError: false)
             case "crash":
                 exit(3)
+            case "env":
+                guard case .string(let name)? = parameters.arguments?["name"] else { return CallTool.Result(content: [], isError: true) }
+                let value = ProcessInfo.processInfo.environment[name] ?? "(unset)"
+                return CallTool.Result(content: [.text(text: value, annotations: nil, _meta: nil)], isError: false)
             default:
                 return CallTool.Result(content: [.text(text: "unknown tool", annotations: nil, _meta: nil)], isError: true)
             }

@@ -82,12 +82,20 @@ public final class MCPServers: Service, Sendable {
     }
 
     /// Connects to every server (each within `timeout`) and lists its tools.
-    public static func connect(_ configs: [MCPServerConfig], timeout: Duration = .seconds(10), logger: Logger) async -> MCPServers {
+    /// Variables a stdio server gets from Kaiwa's own environment; the rest (model and AWS keys
+    /// among them) stays with Kaiwa. A server's `env` in the config file adds what it needs.
+    static let inheritedVariables: Set<String> = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TERM"]
+
+    public static func connect(
+        _ configs: [MCPServerConfig], timeout: Duration = .seconds(10),
+        environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger
+    ) async -> MCPServers {
+        let base = environment.filter { inheritedVariables.contains($0.key) }
         var tools: [any KaiwaCore.Tool] = []
         var connections: [Connection] = []
         for config in configs {
             do {
-                let connection = try await withTimeout(timeout) { try await open(config) }
+                let connection = try await withTimeout(timeout) { try await open(config, base: base) }
                 let listed = try await withTimeout(timeout) { try await connection.client.listTools().tools }
                 tools += listed.map { MCPTool(server: config.name, remote: $0, client: connection.client) }
                 connections.append(connection)
@@ -99,7 +107,7 @@ public final class MCPServers: Service, Sendable {
         return MCPServers(tools: tools, connections: connections, logger: logger)
     }
 
-    private static func open(_ config: MCPServerConfig) async throws -> Connection {
+    private static func open(_ config: MCPServerConfig, base: [String: String]) async throws -> Connection {
         let client = Client(name: "kaiwa", version: KaiwaVersion.current)
         if let url = config.url {
             guard let endpoint = URL(string: url) else { throw MCPServerConfig.FileError(description: "bad url \(url)") }
@@ -109,7 +117,7 @@ public final class MCPServers: Service, Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [config.command ?? ""] + config.arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(config.environment) { $1 }
+        process.environment = base.merging(config.environment) { $1 }
         let toServer = Pipe()
         let fromServer = Pipe()
         process.standardInput = toServer
