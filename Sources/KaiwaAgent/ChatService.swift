@@ -85,7 +85,7 @@ public struct ChatService: Sendable {
             throw KaiwaError(.unknownAgent, "There is no agent named \"\(requested)\". Known agents: \(known).")
         }
         guard let id = request.sessionID, let existing = try await store.session(id) else { return nil }
-        guard existing.owner == request.owner else { throw KaiwaError.notFound("There is no session \(id).") }
+        guard existing.owner == request.owner else { throw KaiwaError.sessionNotFound(id) }
         if let idle = settings.idleTimeout, now.timeIntervalSince(existing.updatedAt) > idle.seconds {
             throw KaiwaError.sessionExpired(id.rawValue)
         }

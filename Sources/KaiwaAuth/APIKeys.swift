@@ -24,7 +24,7 @@ public final class APIKeys: Sendable {
 
     /// A new key for `user`, stored; the key itself is returned once and never again.
     public func create(user: String, name: String?, expiresAt: Date?) async throws -> (key: String, record: APIKeyRecord) {
-        let key = Self.prefix + Base64URL.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+        let key = Self.secret(prefix: Self.prefix)
         let hash = Self.hash(key)
         let record = APIKeyRecord(
             id: String(hash.prefix(16)), hash: hash, prefix: String(key.prefix(7)), user: user, name: name,
@@ -57,6 +57,11 @@ public final class APIKeys: Sendable {
             return true
         }
         if due { try await store.touchAPIKey(id: record.id, at: now) }
+    }
+
+    /// `prefix` and 32 random bytes in base64url: API keys and WebSocket tickets.
+    static func secret(prefix: String) -> String {
+        prefix + Base64URL.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
     }
 
     public static func looksLikeKey(_ text: String) -> Bool {

@@ -18,7 +18,7 @@ public struct WebSocketTickets: Sendable {
     }
 
     public func issue(for subject: Subject) async throws -> String {
-        let ticket = "kt_" + Base64URL.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+        let ticket = APIKeys.secret(prefix: "kt_")
         try await store.saveTicket(TicketRecord(hash: APIKeys.hash(ticket), subject: subject, expiresAt: clock.now().addingTimeInterval(lifetime)))
         return ticket
     }

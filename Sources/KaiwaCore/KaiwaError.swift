@@ -59,6 +59,11 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func badRequest(_ message: String) -> KaiwaError { .init(.badRequest, message) }
     public static func notFound(_ message: String) -> KaiwaError { .init(.notFound, message) }
     public static let internalError = KaiwaError(.internalError, "Something went wrong on our side. Please try again.")
+    /// A session that does not exist, or is someone else's: one sentence for both, so that
+    /// the answers cannot be told apart.
+    public static func sessionNotFound(_ id: SessionID) -> KaiwaError {
+        .notFound("There is no session \(id).")
+    }
     public static func sessionExpired(_ id: String) -> KaiwaError {
         .init(.sessionExpired, "Session \(id) has timed out. Start a new conversation to continue.")
     }

@@ -59,7 +59,7 @@ public struct DynamoDBChatStore: ChatStore {
                 }
                 // Someone else's session is a missing one; the append below is conditioned on the owner too.
                 guard try StoredItems.session(existing).owner == StoredItems.owner(session.owner) else {
-                    throw KaiwaError.notFound("There is no session \(session.id).")
+                    throw KaiwaError.sessionNotFound(session.id)
                 }
                 return try await append(chunks[0], after: existing, replyEvents: [])
             }
@@ -151,7 +151,7 @@ public struct DynamoDBChatStore: ChatStore {
     private func appendRetrying(_ messages: [NewMessage], to id: SessionID, replyEvents: [ReplyEventBatch]) async throws -> (session: SessionRecord, messages: [MessageRecord]) {
         try await retryingLostRaces {
             guard let existing = try await client.getItem(table: tables.sessions, key: sessionKey(id)) else {
-                throw KaiwaError.notFound("There is no session \(id).")
+                throw KaiwaError.sessionNotFound(id)
             }
             return try await append(messages, after: existing, replyEvents: replyEvents)
         }

@@ -57,6 +57,22 @@ public struct TicketRecord: Sendable, Hashable {
     }
 }
 
+/// A subject as stored with a ticket: `{"id", "name", "method"}`.
+public enum SubjectJSON {
+    public static func encode(_ subject: Subject) throws -> String {
+        let object = ["id": subject.id, "name": subject.name, "method": subject.method.rawValue]
+        let data = try JSONSerialization.data(withJSONObject: object, options: .sortedKeys)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public static func decode(_ text: String) throws -> Subject {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String], let id = object["id"],
+            let name = object["name"], let method = object["method"].flatMap(Subject.Method.init(rawValue:))
+        else { throw StoreCorruption(row: "ticket", problem: "its subject is not {id, name, method}") }
+        return Subject(id: id, name: name, method: method)
+    }
+}
+
 /// A token bucket's verdict.
 public enum BucketDecision: Sendable, Hashable {
     case allowed

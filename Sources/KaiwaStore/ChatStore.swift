@@ -62,9 +62,3 @@ extension ChatStore {
         try await appendMessages([message], to: session, replyEvents: [])[0]
     }
 }
-
-extension KaiwaError {
-    static func sessionNotFound(_ id: SessionID) -> KaiwaError {
-        .notFound("There is no session \(id).")
-    }
-}

@@ -95,9 +95,9 @@ public final class ReplyRunner: Service, Sendable {
     /// running in it) can tell that it exists. Where instances share the store, the stored
     /// owner is read; the store's write checks it again.
     private func checkOwner(of session: SessionID, is owner: String?) async throws {
-        if let running = reply(in: session), running.turn.session.owner != owner { throw KaiwaError.notFound("There is no session \(session).") }
+        if let running = reply(in: session), running.turn.session.owner != owner { throw KaiwaError.sessionNotFound(session) }
         if chat.store.isSharedAcrossInstances, let stored = try await chat.store.session(session), stored.owner != owner {
-            throw KaiwaError.notFound("There is no session \(session).")
+            throw KaiwaError.sessionNotFound(session)
         }
     }
 

@@ -49,10 +49,10 @@ struct ReplyControlRoutes<Context: SubjectRequestContext> {
     private func checkOwner(of id: SessionID, context: Context) async throws {
         let owner = context.subject.owner
         if let reply = runner.reply(in: id) {
-            guard reply.turn.session.owner == owner else { throw KaiwaError.notFound("There is no session \(id).") }
+            guard reply.turn.session.owner == owner else { throw KaiwaError.sessionNotFound(id) }
             return
         }
-        guard try await store.session(id, ownedBy: owner) != nil else { throw KaiwaError.notFound("There is no session \(id).") }
+        guard try await store.session(id, ownedBy: owner) != nil else { throw KaiwaError.sessionNotFound(id) }
     }
 
     /// The last event the client saw: the `Last-Event-ID` header (as browsers send it when

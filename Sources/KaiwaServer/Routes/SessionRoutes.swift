@@ -76,7 +76,7 @@ struct SessionRoutes<Context: SubjectRequestContext> {
         }
         sessions.get(":id") { _, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
-            guard let session = try await store.session(id, ownedBy: context.subject.owner) else { throw KaiwaError.notFound("There is no session \(id).") }
+            guard let session = try await store.session(id, ownedBy: context.subject.owner) else { throw KaiwaError.sessionNotFound(id) }
             let messages = try await store.messages(in: id)
             return try JSONResponse.make(
                 SessionDetail(
@@ -87,7 +87,7 @@ struct SessionRoutes<Context: SubjectRequestContext> {
         }
         sessions.delete(":id") { _, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
-            guard try await store.deleteSession(id, owner: context.subject.owner) else { throw KaiwaError.notFound("There is no session \(id).") }
+            guard try await store.deleteSession(id, owner: context.subject.owner) else { throw KaiwaError.sessionNotFound(id) }
             return Response(status: .noContent)
         }
     }
