@@ -97,7 +97,7 @@ struct StreamingTests {
         try await harness.runLive { port in
             _ = try await SSEClient.stream(port: port, path: "/chat/stream", json: #"{"message":"hi","session_id":"left"}"#) { _ in false }
             try await waitUntil { try await store.messages(in: SessionID(trusted: "left")).count == 2 }
-            let reply = try await store.messages(in: SessionID(trusted: "left"))[1]
+            let reply = try #require(try await store.messages(in: SessionID(trusted: "left")).dropFirst().first)
             #expect(reply.status == .complete)
             #expect(reply.content.plainText == model.fullText)
             #expect(model.record.cancelled == 0)
@@ -124,7 +124,7 @@ struct StreamingTests {
                 return seen.count < 3
             }
             try await waitUntil { try await store.messages(in: SessionID(trusted: "pay-per-second")).count == 2 }
-            let reply = try await store.messages(in: SessionID(trusted: "pay-per-second"))[1]
+            let reply = try #require(try await store.messages(in: SessionID(trusted: "pay-per-second")).dropFirst().first)
             #expect(reply.status == .partial)
             #expect(model.record.cancelled == 1)
             #expect(model.record.finished == 0)
