@@ -7,6 +7,8 @@ import Logging
 struct AgentTranscript: Sendable {
     var messages: [ChatMessage] = []
     var usage: TokenUsage?
+    /// The catalogue model that answered last, when the model named it (one with fallbacks does).
+    var answeredBy: String?
 
     /// Everything the model wrote, as people read it.
     var text: String { messages.filter { $0.role == .assistant }.map(\.content.plainText).joined() }
@@ -54,6 +56,8 @@ struct AgentLoop: Sendable {
                         await send(.usage(transcript.usage!))
                     case .stop:
                         break
+                    case .answeredBy(let name):
+                        transcript.answeredBy = name
                     }
                 }
                 try Task.checkCancellation()

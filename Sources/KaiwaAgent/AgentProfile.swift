@@ -7,20 +7,23 @@ public struct AgentProfile: Sendable, Hashable {
     /// The system prompt; `{today}` is replaced with today's date in Japan when a reply starts.
     public var systemPrompt: String
     public var suggestedPrompts: [String]
-    /// The model this agent uses (`openai:…`, `bedrock:…`, `rules`); the server's default when `nil`.
+    /// The catalogue model this agent uses unless a request names another; the catalogue's default when `nil`.
     public var model: String?
+    /// The catalogue models a request may pick for this agent; every model when `nil`.
+    public var models: [String]?
     /// Names of the tools the agent may use.
     public var tools: [String]
 
     public init(
         name: String, displayName: String, systemPrompt: String, suggestedPrompts: [String] = [], model: String? = nil,
-        tools: [String] = []
+        models: [String]? = nil, tools: [String] = []
     ) {
         self.name = name
         self.displayName = displayName
         self.systemPrompt = systemPrompt
         self.suggestedPrompts = suggestedPrompts
         self.model = model
+        self.models = models
         self.tools = tools
     }
 

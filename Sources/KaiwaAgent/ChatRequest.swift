@@ -7,6 +7,8 @@ public struct ChatRequest: Sendable, Hashable {
     public var sessionID: SessionID?
     /// The agent profile to talk to; the session's (or the default) when `nil`.
     public var agent: String?
+    /// The catalogue model to answer with; the agent's when `nil`.
+    public var model: String?
     /// Who sends the message; a new session belongs to them, and only they may continue one.
     public var subject: Subject
     /// Earlier messages the client already has (AgentCore's `messages` form). They are stored
@@ -14,12 +16,13 @@ public struct ChatRequest: Sendable, Hashable {
     public var priorMessages: [ChatMessage]
 
     public init(
-        message: String, sessionID: SessionID? = nil, agent: String? = nil, subject: Subject = .local,
+        message: String, sessionID: SessionID? = nil, agent: String? = nil, model: String? = nil, subject: Subject = .local,
         priorMessages: [ChatMessage] = []
     ) {
         self.message = message
         self.sessionID = sessionID
         self.agent = agent
+        self.model = model
         self.subject = subject
         self.priorMessages = priorMessages
     }

@@ -8,10 +8,8 @@ import Logging
 /// WebSocket, AgentCore) goes through here; none has chat logic of its own.
 public struct ChatService: Sendable {
     public let store: any ChatStore
-    /// The model of agents that do not name one.
-    public let model: any ModelProvider
-    /// Models named by agent profiles, by name (`openai:…`, `bedrock:…`).
-    public let models: [String: any ModelProvider]
+    /// The models agents and requests name.
+    public let models: ModelCatalog
     /// Every tool the server offers, by name; each agent uses those its profile lists.
     public let tools: [String: any Tool]
     public let agents: AgentCatalog
@@ -20,10 +18,21 @@ public struct ChatService: Sendable {
     public let activity: ActivityTracker
     public let logger: Logger
 
+    /// A service whose only model is `model`.
+    public init(
+        store: any ChatStore, model: any ModelProvider, tools: [String: any Tool] = [:], agents: AgentCatalog = .standard,
+        settings: ChatSettings = .init(), clock: any WallClock = SystemWallClock(), activity: ActivityTracker? = nil,
+        logger: Logger = Logger(label: "kaiwa.chat")
+    ) {
+        self.init(
+            store: store, models: .single(model), tools: tools, agents: agents, settings: settings, clock: clock, activity: activity,
+            logger: logger
+        )
+    }
+
     public init(
         store: any ChatStore,
-        model: any ModelProvider,
-        models: [String: any ModelProvider] = [:],
+        models: ModelCatalog,
         tools: [String: any Tool] = [:],
         agents: AgentCatalog = .standard,
         settings: ChatSettings = .init(),
@@ -32,7 +41,6 @@ public struct ChatService: Sendable {
         logger: Logger = Logger(label: "kaiwa.chat")
     ) {
         self.store = store
-        self.model = model
         self.models = models
         self.tools = tools
         self.agents = agents
@@ -55,6 +63,8 @@ public struct ChatService: Sendable {
         }
         let now = clock.now()
         let existing = try await existingSession(for: request, at: now)
+        let profile = agents.profile(named: existing?.agent ?? request.agent ?? agents.defaultName) ?? agents.profile(named: agents.defaultName)!
+        let model = try models.model(request.model, for: profile)
         var messages = [NewMessage(role: .user, content: [.text(text)], status: .complete, createdAt: now)]
         if !request.priorMessages.isEmpty, try await isEmpty(existing) {
             let prior = request.priorMessages.map { NewMessage(role: $0.role, content: $0.content, createdAt: now) }
@@ -72,10 +82,9 @@ public struct ChatService: Sendable {
                 ),
             appending: messages
         )
-        let profile = agents.profile(named: session.agent) ?? agents.profile(named: agents.defaultName)!
         // Messages that start the session are its whole history: no need to read it back.
         let history = stored.first?.sequence == 1 ? stored : nil
-        return ChatTurn(session: session, userMessage: stored[stored.count - 1], profile: profile, knownHistory: history)
+        return ChatTurn(session: session, userMessage: stored[stored.count - 1], profile: profile, model: model, knownHistory: history)
     }
 
     /// The session the request continues, after checking it may take a message; `nil` for a new one.
@@ -124,9 +133,9 @@ public struct ChatService: Sendable {
         }
         await send(.session(id: turn.session.id.rawValue))
 
-        let model = self.model(for: turn.profile)
+        let model = turn.model
         let loop = AgentLoop(
-            model: model, tools: tools(for: turn.profile), maxCycles: settings.maxCycles, toolTimeout: settings.toolTimeout,
+            model: model.provider, tools: tools(for: turn.profile), maxCycles: settings.maxCycles, toolTimeout: settings.toolTimeout,
             logger: logger
         )
         var transcript = AgentTranscript()
@@ -151,18 +160,20 @@ public struct ChatService: Sendable {
         if transcript.messages.last?.role != .assistant {
             transcript.messages.append(ChatMessage(role: .assistant, content: []))
         }
+        let answered = transcript.answeredBy ?? model.name
+        let cost = transcript.usage.flatMap { usage in models[answered]?.price?.cost(of: usage) }
         let now = clock.now()
         let messages = transcript.messages.enumerated().map { index, message in
             let isLast = index == transcript.messages.count - 1
             return NewMessage(
-                role: message.role, content: message.content, model: message.role == .assistant ? model.modelID : nil,
-                status: isLast ? status : .complete, usage: isLast ? transcript.usage : nil, createdAt: now
+                role: message.role, content: message.content, model: message.role == .assistant ? answered : nil,
+                status: isLast ? status : .complete, usage: isLast ? transcript.usage : nil, costUSD: isLast ? cost : nil, createdAt: now
             )
         }
         let final = SequencedChatEvent(
             sequence: sequence + 1,
             event: failure.map { .error(code: $0.code.rawValue, message: $0.message) }
-                ?? .done(messageID: messages[messages.count - 1].id, response: text, stopped: stopped, model: model.modelID)
+                ?? .done(messageID: messages[messages.count - 1].id, response: text, stopped: stopped, model: answered, costUSD: cost)
         )
         let events = replyEvents(final)
         let stored: MessageRecord?
@@ -174,19 +185,26 @@ public struct ChatService: Sendable {
             logger.error("Could not store a reply", metadata: ["session": "\(turn.session.id)", "error": "\(error)"])
             let failed = KaiwaError.internalError
             await send(.error(code: failed.code.rawValue, message: failed.message))
-            return ReplyOutcome(message: nil, text: text, status: .error, error: failed, usage: transcript.usage)
+            return ReplyOutcome(message: nil, text: text, status: .error, error: failed, usage: transcript.usage, model: answered)
         }
         sequence += 1
         await emit(final)
-        return ReplyOutcome(message: stored, text: text, status: status, error: failure, usage: transcript.usage)
+        return ReplyOutcome(message: stored, text: text, status: status, error: failure, usage: transcript.usage, model: answered)
     }
 
     private func modelRequest(for turn: ChatTurn) async throws -> ModelRequest {
         let stored: [MessageRecord]
         if let known = turn.knownHistory { stored = known } else { stored = try await store.messages(in: turn.session.id) }
         let history = stored.filter { !$0.content.isEmpty }.map(\.chatMessage)
-        let window = ContextWindow.select(history, budgetTokens: settings.contextBudgetTokens, maxMessages: settings.historyLimit)
+        let window = ContextWindow.select(history, budgetTokens: historyBudget(for: turn.model), maxMessages: settings.historyLimit)
         return ModelRequest(system: systemPrompt(of: turn.profile), messages: window)
+    }
+
+    /// Tokens of history sent to `model`: the configured budget, and at most three quarters
+    /// of the model's context window (the rest is for the prompt, tools and the answer).
+    func historyBudget(for model: CatalogModel) -> Int {
+        guard let window = model.contextWindow, window > 0 else { return settings.contextBudgetTokens }
+        return min(settings.contextBudgetTokens, window * 3 / 4)
     }
 
     /// The profile's system prompt with `{today}` filled in (Japan's date, as Confee's users live there).
@@ -200,11 +218,7 @@ public struct ChatService: Sendable {
         return profile.systemPrompt.replacingOccurrences(of: "{today}", with: today)
     }
 
-    func model(for profile: AgentProfile) -> any ModelProvider {
-        profile.model.flatMap { models[$0] } ?? model
-    }
-
-    func tools(for profile: AgentProfile) -> [String: any Tool] {
+    public func tools(for profile: AgentProfile) -> [String: any Tool] {
         tools.filter { profile.tools.contains($0.key) }
     }
 
@@ -221,7 +235,7 @@ public struct ChatService: Sendable {
 
     /// What a client may be told about a failure: a `KaiwaError` as it is, anything else as
     /// "service unavailable" with the detail only in the log.
-    static func clientFacing(_ error: any Error, logger: Logger) -> KaiwaError {
+    public static func clientFacing(_ error: any Error, logger: Logger) -> KaiwaError {
         if let error = error as? KaiwaError { return error }
         if let error = error as? ModelError {
             logger.error("Model call failed", metadata: ["error": "\(error)"])
@@ -237,6 +251,8 @@ public struct ChatTurn: Sendable {
     public let session: SessionRecord
     public let userMessage: MessageRecord
     public let profile: AgentProfile
+    /// The model asked to write the reply (a fallback of it may answer).
+    public let model: CatalogModel
     /// The session's messages when this turn opened it (so they need not be read back).
     let knownHistory: [MessageRecord]?
 }
@@ -250,6 +266,8 @@ public struct ReplyOutcome: Sendable {
     public var error: KaiwaError?
     /// Tokens the model used for the reply, when it said.
     public var usage: TokenUsage? = nil
+    /// The catalogue model that answered.
+    public var model: String? = nil
 }
 
 /// Runs `operation` so that the caller's cancellation does not reach it: in a task of its

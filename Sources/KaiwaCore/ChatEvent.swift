@@ -11,8 +11,9 @@ public enum ChatEvent: Sendable, Hashable {
     case toolResult(id: String, ok: Bool, summary: String)
     /// Tokens the model read and wrote for this reply.
     case usage(TokenUsage)
-    /// The reply is complete (or was stopped) and stored as `messageID`; `model` wrote it.
-    case done(messageID: String, response: String, stopped: Bool, model: String? = nil)
+    /// The reply is complete (or was stopped) and stored as `messageID`; `model` (a catalogue
+    /// name) wrote it; `costUSD` is what it cost when the model's prices are known.
+    case done(messageID: String, response: String, stopped: Bool, model: String? = nil, costUSD: Double? = nil)
     /// The reply failed; `code` is a `KaiwaError.Code` raw value.
     case error(code: String, message: String)
 
@@ -52,7 +53,7 @@ public struct SequencedChatEvent: Sendable, Hashable, Codable {
     private enum CodingKeys: String, CodingKey {
         case type, seq, sessionID = "session_id", text, id, name, input, ok, summary
         case inputTokens = "input_tokens", outputTokens = "output_tokens"
-        case messageID = "message_id", response, stopped, model, error, message
+        case messageID = "message_id", response, stopped, model, costUSD = "cost_usd", error, message
     }
 
     /// `{"type": …, "seq": …, …fields of the event}`: the JSON every transport sends.
@@ -76,11 +77,12 @@ public struct SequencedChatEvent: Sendable, Hashable, Codable {
         case .usage(let usage):
             try container.encode(usage.inputTokens, forKey: .inputTokens)
             try container.encode(usage.outputTokens, forKey: .outputTokens)
-        case .done(let messageID, let response, let stopped, let model):
+        case .done(let messageID, let response, let stopped, let model, let costUSD):
             try container.encode(messageID, forKey: .messageID)
             try container.encode(response, forKey: .response)
             try container.encode(stopped, forKey: .stopped)
             try container.encodeIfPresent(model, forKey: .model)
+            try container.encodeIfPresent(costUSD, forKey: .costUSD)
         case .error(let code, let message):
             try container.encode(code, forKey: .error)
             try container.encode(message, forKey: .message)
@@ -120,7 +122,8 @@ public struct SequencedChatEvent: Sendable, Hashable, Codable {
                 messageID: try container.decode(String.self, forKey: .messageID),
                 response: try container.decode(String.self, forKey: .response),
                 stopped: try container.decode(Bool.self, forKey: .stopped),
-                model: try container.decodeIfPresent(String.self, forKey: .model)
+                model: try container.decodeIfPresent(String.self, forKey: .model),
+                costUSD: try container.decodeIfPresent(Double.self, forKey: .costUSD)
             )
         case "error":
             event = .error(

@@ -87,5 +87,10 @@ public struct ChatMessage: Sendable, Hashable {
     }
 
     public static func user(_ text: String) -> ChatMessage { .init(role: .user, content: [.text(text)]) }
+
+    /// Whether the message holds a tool call or a tool's result.
+    public var hasToolBlocks: Bool {
+        content.contains { if case .text = $0 { false } else { true } }
+    }
     public static func assistant(_ text: String) -> ChatMessage { .init(role: .assistant, content: [.text(text)]) }
 }

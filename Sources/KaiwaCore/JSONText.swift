@@ -89,9 +89,10 @@ extension SequencedChatEvent {
             fields += ["\"id\":" + JSONText.quoted(id), "\"ok\":\(ok)", "\"summary\":" + JSONText.quoted(summary)]
         case .usage(let usage):
             fields += ["\"input_tokens\":\(usage.inputTokens)", "\"output_tokens\":\(usage.outputTokens)"]
-        case .done(let messageID, let response, let stopped, let model):
+        case .done(let messageID, let response, let stopped, let model, let costUSD):
             fields += ["\"message_id\":" + JSONText.quoted(messageID), "\"response\":" + JSONText.quoted(response), "\"stopped\":\(stopped)"]
             if let model { fields.append("\"model\":" + JSONText.quoted(model)) }
+            if let costUSD { fields.append("\"cost_usd\":" + JSONText.encode(.number(costUSD))) }
         case .error(let code, let message):
             fields += ["\"error\":" + JSONText.quoted(code), "\"message\":" + JSONText.quoted(message)]
         }

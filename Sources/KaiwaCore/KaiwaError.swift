@@ -8,6 +8,7 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
         case badRequest = "bad_request"
         case invalidSessionID = "invalid_session_id"
         case unknownAgent = "unknown_agent"
+        case modelNotFound = "model_not_found"
         case unauthorized = "unauthorized"
         case forbidden = "forbidden"
         case notFound = "not_found"
@@ -28,7 +29,7 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
             case .badRequest, .invalidSessionID, .unknownAgent: 400
             case .unauthorized: 401
             case .forbidden: 403
-            case .notFound: 404
+            case .notFound, .modelNotFound: 404
             case .methodNotAllowed: 405
             case .sessionExpired: 408
             case .conflict: 409
@@ -47,11 +48,14 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// Seconds after which trying again may work (a limit that resets): sent as `Retry-After`.
     public var retryAfterSeconds: Int?
+    /// The request field at fault (`model`, `messages[2].content`), when one is: OpenAI's `param`.
+    public var parameter: String?
 
-    public init(_ code: Code, _ message: String, retryAfterSeconds: Int? = nil) {
+    public init(_ code: Code, _ message: String, retryAfterSeconds: Int? = nil, parameter: String? = nil) {
         self.code = code
         self.message = message
         self.retryAfterSeconds = retryAfterSeconds
+        self.parameter = parameter
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
@@ -63,6 +67,9 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
     /// the answers cannot be told apart.
     public static func sessionNotFound(_ id: SessionID) -> KaiwaError {
         .notFound("There is no session \(id).")
+    }
+    public static func modelNotFound(_ name: String, known: [String]) -> KaiwaError {
+        .init(.modelNotFound, "There is no model named \"\(name)\". Known models: \(known.joined(separator: ", ")).", parameter: "model")
     }
     public static func sessionExpired(_ id: String) -> KaiwaError {
         .init(.sessionExpired, "Session \(id) has timed out. Start a new conversation to continue.")

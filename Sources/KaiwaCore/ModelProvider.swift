@@ -31,6 +31,18 @@ public struct ToolSpec: Sendable, Hashable {
     }
 }
 
+/// Which tools the model may, or must, call.
+public enum ToolChoice: Sendable, Hashable {
+    /// The model decides (the default).
+    case auto
+    /// The model must not call a tool.
+    case none
+    /// The model must call some tool.
+    case required
+    /// The model must call this tool.
+    case tool(String)
+}
+
 /// Everything a model needs for one call.
 public struct ModelRequest: Sendable, Hashable {
     /// Instructions that frame the conversation (the agent's system prompt).
@@ -41,7 +53,9 @@ public struct ModelRequest: Sendable, Hashable {
     public var tools: [ToolSpec]
     public var maxTokens: Int?
     public var temperature: Double?
+    public var topP: Double?
     public var stopSequences: [String]
+    public var toolChoice: ToolChoice
 
     public init(
         system: String? = nil,
@@ -49,14 +63,18 @@ public struct ModelRequest: Sendable, Hashable {
         tools: [ToolSpec] = [],
         maxTokens: Int? = nil,
         temperature: Double? = nil,
-        stopSequences: [String] = []
+        topP: Double? = nil,
+        stopSequences: [String] = [],
+        toolChoice: ToolChoice = .auto
     ) {
         self.system = system
         self.messages = messages
         self.tools = tools
         self.maxTokens = maxTokens
         self.temperature = temperature
+        self.topP = topP
         self.stopSequences = stopSequences
+        self.toolChoice = toolChoice
     }
 }
 
@@ -71,6 +89,9 @@ public enum ModelStreamEvent: Sendable, Hashable {
     case toolUseEnd(id: String)
     case usage(TokenUsage)
     case stop(StopReason)
+    /// The catalogue model answering from here on: sent first by a model with fallbacks, so
+    /// that a reply records a fallback's name when the first model failed.
+    case answeredBy(String)
 }
 
 /// How a model call failed, in the few cases that matter to a client.

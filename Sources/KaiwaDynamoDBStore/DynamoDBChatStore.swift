@@ -203,7 +203,8 @@ public struct DynamoDBChatStore: ChatStore {
             timestamps.append(timestamp)
             return MessageRecord(
                 id: message.id, sessionID: session, sequence: count + offset + 1, role: message.role, content: message.content,
-                model: message.model, status: message.status, usage: message.usage, createdAt: message.createdAt
+                model: message.model, status: message.status, usage: message.usage, costUSD: message.costUSD,
+                createdAt: message.createdAt
             )
         }
         return (records, timestamps)

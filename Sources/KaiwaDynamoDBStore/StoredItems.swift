@@ -95,6 +95,7 @@ enum StoredItems {
             item["inputTokens"] = .int(usage.inputTokens)
             item["outputTokens"] = .int(usage.outputTokens)
         }
+        if let cost = record.costUSD, cost.isFinite { item["costUSD"] = .number(String(cost)) }
         return item
     }
 
@@ -123,7 +124,9 @@ enum StoredItems {
         }
         return MessageRecord(
             id: id, sessionID: SessionID(trusted: session), sequence: Int(sequence), role: role, content: content,
-            model: item["model"]?.stringValue, status: status, usage: usage, createdAt: Date(millis: created)
+            model: item["model"]?.stringValue, status: status, usage: usage,
+            costUSD: item["costUSD"].flatMap { if case .number(let text) = $0 { Double(text) } else { nil } }.flatMap { $0.isFinite ? $0 : nil },
+            createdAt: Date(millis: created)
         )
     }
 

@@ -17,10 +17,8 @@ import ServiceLifecycle
 /// model, a clock they move); the command line makes them from configuration.
 public struct AppDependencies: Sendable {
     public var store: any ChatStore
-    /// The model of agents that name none.
-    public var model: any ModelProvider
-    /// Models agents name, by name.
-    public var models: [String: any ModelProvider]
+    /// The models agents and requests name, and the default.
+    public var models: ModelCatalog
     /// Tools agents may use, by name.
     public var tools: [String: any Tool]
     public var agents: AgentCatalog
@@ -31,18 +29,27 @@ public struct AppDependencies: Sendable {
     public var documentFetcher: (any DocumentFetcher)?
 
     public init(
-        store: any ChatStore, model: any ModelProvider, models: [String: any ModelProvider] = [:], tools: [String: any Tool] = [:],
-        agents: AgentCatalog = .standard, clock: any WallClock = SystemWallClock(), services: [any Service] = [],
-        documentFetcher: (any DocumentFetcher)? = nil
+        store: any ChatStore, models: ModelCatalog, tools: [String: any Tool] = [:], agents: AgentCatalog = .standard,
+        clock: any WallClock = SystemWallClock(), services: [any Service] = [], documentFetcher: (any DocumentFetcher)? = nil
     ) {
         self.documentFetcher = documentFetcher
         self.store = store
-        self.model = model
         self.models = models
         self.tools = tools
         self.agents = agents
         self.clock = clock
         self.services = services
+    }
+
+    /// Dependencies whose only model is `model`.
+    public init(
+        store: any ChatStore, model: any ModelProvider, tools: [String: any Tool] = [:], agents: AgentCatalog = .standard,
+        clock: any WallClock = SystemWallClock(), services: [any Service] = [], documentFetcher: (any DocumentFetcher)? = nil
+    ) {
+        self.init(
+            store: store, models: .single(model), tools: tools, agents: agents, clock: clock, services: services,
+            documentFetcher: documentFetcher
+        )
     }
 
     /// The store, models, tools and agents the configuration names. Fails with a message
@@ -66,29 +73,18 @@ public struct AppDependencies: Sendable {
     ) async throws -> AppDependencies {
         let region = StoreFactory.awsRegion(environment)
         let credentials = AWSCredentialChain.standard(environment: environment, client: client)
-        let store = try await StoreFactory.makeStore(configuration, environment: environment, credentials: credentials, client: client)
-
-        func provider(for choice: ModelChoice) throws -> any ModelProvider {
-            switch choice {
-            case .rules:
-                let book = try configuration.rulesPath.map { path throws(RuleBookError) in try RuleBook.load(path: path) } ?? .bundled
-                return RulesModel(book: book)
-            case .openAI(let model):
-                return OpenAIProvider(
-                    model: model, baseURL: configuration.openAIBaseURL, apiKey: configuration.openAIAPIKey, client: client,
-                    settings: configuration.upstreamSettings, logger: logger
-                )
-            case .bedrock(let modelID):
-                let authorization: BedrockProvider.Authorization =
-                    environment["AWS_BEARER_TOKEN_BEDROCK"].flatMap { $0.isEmpty ? nil : .bearer($0) } ?? .sigV4(credentials)
-                return BedrockProvider(
-                    model: modelID, region: region,
-                    endpoint: AWSEndpoint.url(service: "bedrock runtime", hostPrefix: "bedrock-runtime", region: region, environment: environment),
-                    authorization: authorization, streaming: configuration.bedrockStreaming, client: client,
-                    settings: configuration.upstreamSettings, logger: logger
-                )
-            }
+        var modelSpecs: [ModelSpec]
+        let defaultModel: String
+        if let path = configuration.modelsPath {
+            (modelSpecs, defaultModel) = try ModelCatalogFile.load(path: path)
+        } else {
+            _ = try configuration.modelChoice
+            (modelSpecs, defaultModel) = ([ModelSpec(spelling: configuration.model)!], configuration.model)
         }
+        if configuration.modelsPath != nil, configuration.model != KaiwaConfiguration().model {
+            logger.notice("`model` is not used: the model catalogue (models.path) names the models", metadata: ["model": "\(configuration.model)"])
+        }
+        let store = try await StoreFactory.makeStore(configuration, environment: environment, credentials: credentials, client: client)
 
         let secrets = SecretsManagerClient(
             endpoint: AWSEndpoint.url(service: "secrets manager", hostPrefix: "secretsmanager", region: region, environment: environment),
@@ -112,15 +108,21 @@ public struct AppDependencies: Sendable {
         }
         let agents =
             try configuration.agentsPath.map {
-                try AgentCatalogFile.load(path: $0, knownTools: Set(tools.keys), mcpServers: mcpServerNames, logger: logger)
+                try AgentCatalogFile.load(
+                    path: $0, knownTools: Set(tools.keys), mcpServers: mcpServerNames,
+                    catalogModels: configuration.modelsPath == nil ? nil : Set(modelSpecs.map(\.name)), logger: logger
+                )
             } ?? .standard
-        var models: [String: any ModelProvider] = [:]
-        for name in Set(agents.profiles.compactMap(\.model)) where name != configuration.model {
-            guard let choice = ModelChoice(parsing: name) else { continue }
-            models[name] = try provider(for: choice)
+        if configuration.modelsPath == nil {
+            // Without a catalogue file, the models agents name the short way join the catalogue.
+            for name in agents.profiles.flatMap({ ($0.model.map { [$0] } ?? []) + ($0.models ?? []) })
+            where !modelSpecs.contains(where: { $0.name == name }) {
+                modelSpecs.append(ModelSpec(spelling: name)!)
+            }
         }
+        let factory = ModelFactory(configuration: configuration, environment: environment, credentials: credentials, client: client, logger: logger)
         return AppDependencies(
-            store: store, model: try provider(for: try configuration.modelChoice), models: models, tools: tools, agents: agents,
+            store: store, models: try factory.catalog(modelSpecs, defaultName: defaultModel), tools: tools, agents: agents,
             services: services, documentFetcher: HTTPDocumentFetcher(client: client)
         )
     }
@@ -163,53 +165,15 @@ public func buildApplication(
     } else {
         dependencies = try await AppDependencies.make(from: configuration, logger: logger)
     }
-    let store = dependencies.store
-    let chat = ChatService(
-        store: store,
-        model: dependencies.model,
-        models: dependencies.models,
-        tools: dependencies.tools,
-        agents: dependencies.agents,
-        settings: configuration.chatSettings,
-        clock: dependencies.clock,
-        logger: logger
-    )
-    let access: AccessControl
+    let (router, runner): (Router<KaiwaRequestContext>, ReplyRunner)
     do {
-        access = try await AccessControl.make(configuration, store: store, clock: dependencies.clock, fetcher: dependencies.documentFetcher, logger: logger)
+        (router, runner) = try await buildRouter(configuration, dependencies: dependencies, logger: logger)
     } catch {
         // The server will not run: what it opened for itself must be closed (an HTTP client traps if it is not).
         if given == nil { await dependencies.shutDownHTTPClients() }
         throw error
     }
-    let runner = ReplyRunner(chat: chat, settings: configuration.replySettings, gate: access.limiter, logger: logger)
-
-    let router = Router(context: KaiwaRequestContext.self)
-    router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: BrowserGuardMiddleware(listenHost: configuration.host, extraHosts: configuration.auth.allowedHosts))
-    router.add(middleware: CrossOriginMiddleware(policy: CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins)))
-    router.add(middleware: ErrorResponseMiddleware())
-    router.add(
-        middleware: AuthMiddleware(
-            authenticator: access.authenticator, limiter: access.limiter,
-            clientAddressHeader: configuration.auth.clientAddressHeader.flatMap { HTTPField.Name($0) }
-        )
-    )
-    AuthRoutes(authenticator: access.authenticator, limiter: access.limiter, settings: configuration.auth).add(to: router)
-    HealthRoutes(store: store, modelID: dependencies.model.modelID, activity: chat.activity).add(to: router)
-    ChatRoutes(runner: runner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
-    InvocationRoutes(runner: runner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
-    ReplyControlRoutes(runner: runner, store: store).add(to: router)
-    SessionRoutes(store: store).add(to: router)
-    AgentRoutes(agents: dependencies.agents, defaultModel: dependencies.model.modelID).add(to: router)
-    WebRoutes(assets: WebAssets.locate(configuredRoot: configuration.webRoot, logger: logger)).add(to: router)
-    let conversation = WebSocketConversation(
-        runner: runner, store: store, clock: dependencies.clock, maxFrameBytes: configuration.webSocketMaxFrameBytes,
-        connectionTTL: .seconds(configuration.webSocketConnectionTTLSeconds), limiter: access.limiter, logger: logger
-    )
-    router.ws("/ws") { inbound, outbound, context in
-        await conversation.run(inbound: inbound, outbound: outbound, subject: context.requestContext.subject)
-    }
+    let store = dependencies.store
 
     var app = Application(
         router: router,
@@ -232,4 +196,54 @@ public func buildApplication(
         )
     )
     return app
+}
+
+/// The router: middleware, then every route. Its runner runs the replies and must run as a
+/// service of the application.
+func buildRouter(
+    _ configuration: KaiwaConfiguration, dependencies: AppDependencies, logger: Logger
+) async throws -> (Router<KaiwaRequestContext>, ReplyRunner) {
+    let store = dependencies.store
+    let chat = ChatService(
+        store: store,
+        models: dependencies.models,
+        tools: dependencies.tools,
+        agents: dependencies.agents,
+        settings: configuration.chatSettings,
+        clock: dependencies.clock,
+        logger: logger
+    )
+    let access = try await AccessControl.make(
+        configuration, store: store, clock: dependencies.clock, fetcher: dependencies.documentFetcher, logger: logger
+    )
+    let runner = ReplyRunner(chat: chat, settings: configuration.replySettings, gate: access.limiter, logger: logger)
+
+    let router = Router(context: KaiwaRequestContext.self)
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: BrowserGuardMiddleware(listenHost: configuration.host, extraHosts: configuration.auth.allowedHosts))
+    router.add(middleware: CrossOriginMiddleware(policy: CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins)))
+    router.add(middleware: ErrorResponseMiddleware())
+    router.add(
+        middleware: AuthMiddleware(
+            authenticator: access.authenticator, limiter: access.limiter,
+            clientAddressHeader: configuration.auth.clientAddressHeader.flatMap { HTTPField.Name($0) }
+        )
+    )
+    AuthRoutes(authenticator: access.authenticator, limiter: access.limiter, settings: configuration.auth).add(to: router)
+    HealthRoutes(store: store, models: dependencies.models, activity: chat.activity).add(to: router)
+    ChatRoutes(runner: runner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
+    InvocationRoutes(runner: runner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
+    ReplyControlRoutes(runner: runner, store: store).add(to: router)
+    OpenAIRoutes(chat: chat, gate: access.limiter, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
+    SessionRoutes(store: store).add(to: router)
+    AgentRoutes(agents: dependencies.agents, models: dependencies.models).add(to: router)
+    WebRoutes(assets: WebAssets.locate(configuredRoot: configuration.webRoot, logger: logger)).add(to: router)
+    let conversation = WebSocketConversation(
+        runner: runner, store: store, clock: dependencies.clock, maxFrameBytes: configuration.webSocketMaxFrameBytes,
+        connectionTTL: .seconds(configuration.webSocketConnectionTTLSeconds), limiter: access.limiter, logger: logger
+    )
+    router.ws("/ws") { inbound, outbound, context in
+        await conversation.run(inbound: inbound, outbound: outbound, subject: context.requestContext.subject)
+    }
+    return (router, runner)
 }

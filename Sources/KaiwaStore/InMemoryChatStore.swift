@@ -71,6 +71,7 @@ public actor InMemoryChatStore: ChatStore {
             model: message.model,
             status: message.status,
             usage: message.usage,
+            costUSD: message.costUSD,
             createdAt: message.createdAt
         )
         messagesBySession[id, default: []].append(record)

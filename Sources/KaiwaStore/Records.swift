@@ -43,6 +43,8 @@ public struct NewMessage: Sendable, Hashable {
     public var model: String?
     public var status: MessageStatus
     public var usage: TokenUsage?
+    /// What the reply cost in US dollars, when its model's prices are known.
+    public var costUSD: Double?
     public var createdAt: Date
 
     public init(
@@ -51,6 +53,7 @@ public struct NewMessage: Sendable, Hashable {
         model: String? = nil,
         status: MessageStatus = .complete,
         usage: TokenUsage? = nil,
+        costUSD: Double? = nil,
         createdAt: Date,
         id: String = UUIDString.random()
     ) {
@@ -60,6 +63,7 @@ public struct NewMessage: Sendable, Hashable {
         self.model = model
         self.status = status
         self.usage = usage
+        self.costUSD = costUSD
         self.createdAt = createdAt
     }
 }
@@ -76,12 +80,15 @@ public struct MessageRecord: Sendable, Hashable {
     public var model: String?
     public var status: MessageStatus
     public var usage: TokenUsage?
+    /// What the reply cost in US dollars, when its model's prices were known.
+    public var costUSD: Double?
     public var createdAt: Date
 
     public init(
         id: String, sessionID: SessionID, sequence: Int, role: Role, content: [ContentBlock],
-        model: String?, status: MessageStatus, usage: TokenUsage?, createdAt: Date
+        model: String?, status: MessageStatus, usage: TokenUsage?, costUSD: Double? = nil, createdAt: Date
     ) {
+        self.costUSD = costUSD
         self.id = id
         self.sessionID = sessionID
         self.sequence = sequence

@@ -127,8 +127,8 @@ public final class SQLiteChatStore: ChatStore {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO messages
-                  (id, session_id, seq, role, content, model, status, input_tokens, output_tokens, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  (id, session_id, seq, role, content, model, status, input_tokens, output_tokens, cost_usd, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
         return try messages.enumerated().map { offset, pair in
@@ -138,12 +138,12 @@ public final class SQLiteChatStore: ChatStore {
                 arguments: [
                     message.id, id.rawValue, sequence, message.role.rawValue, content, message.model,
                     message.status.rawValue, message.usage?.inputTokens, message.usage?.outputTokens,
-                    message.createdAt.millis,
+                    message.costUSD.flatMap { $0.isFinite ? $0 : nil }, message.createdAt.millis,
                 ]
             )
             return MessageRecord(
                 id: message.id, sessionID: id, sequence: sequence, role: message.role, content: message.content,
-                model: message.model, status: message.status, usage: message.usage,
+                model: message.model, status: message.status, usage: message.usage, costUSD: message.costUSD,
                 createdAt: Date(millis: message.createdAt.millis)
             )
         }
@@ -217,6 +217,7 @@ public final class SQLiteChatStore: ChatStore {
             model: row["model"],
             status: status,
             usage: inputTokens.flatMap { input in outputTokens.map { TokenUsage(inputTokens: input, outputTokens: $0) } },
+            costUSD: row["cost_usd"],
             createdAt: Date(millis: row["created_at"])
         )
     }

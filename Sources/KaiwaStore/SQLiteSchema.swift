@@ -132,6 +132,9 @@ enum SQLiteSchema {
                     """
             )
         }
+        migrator.registerMigration("v7: reply cost") { db in
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN cost_usd REAL")
+        }
         return migrator
     }
 }

@@ -100,7 +100,7 @@ struct AgentLoopTests {
         let (events, turn) = try await reply(chat(model, tools: [echo], maxCycles: 3))
         #expect(model.requests.recorded.count == 3)
         #expect(echo.calls.value == 2)
-        guard case .done(_, let response, _, _)? = events.last else {
+        guard case .done(_, let response, _, _, _)? = events.last else {
             Issue.record("no done")
             return
         }

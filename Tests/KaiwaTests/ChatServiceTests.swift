@@ -39,7 +39,7 @@ struct ChatServiceTests {
         let (events, outcome) = await collect(chat, turn)
         #expect(events.map(\.sequence) == Array(1...events.count))
         #expect(events.map(\.event.type) == ["session", "delta", "delta", "usage", "done"])
-        guard case .done(let messageID, let response, let stopped, let model) = events.last?.event else {
+        guard case .done(let messageID, let response, let stopped, let model, _) = events.last?.event else {
             Issue.record("no done event")
             return
         }

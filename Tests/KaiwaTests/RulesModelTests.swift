@@ -11,7 +11,7 @@ struct RulesModelTests {
             switch event {
             case .textDelta(let text): deltas.append(text)
             case .stop(let reason): stop = reason
-            case .usage, .toolUseStart, .toolUseInputDelta, .toolUseEnd: break
+            case .usage, .toolUseStart, .toolUseInputDelta, .toolUseEnd, .answeredBy: break
             }
         }
         #expect(stop == .endTurn)

@@ -28,7 +28,7 @@ struct ShutdownTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             #expect(reply.eventsSoFar.last?.event.type == "done")
-            if case .done(_, _, let stopped, _) = reply.eventsSoFar.last?.event { #expect(stopped) }
+            if case .done(_, _, let stopped, _, _) = reply.eventsSoFar.last?.event { #expect(stopped) }
         }
         let stored = try await store.messages(in: SessionID(trusted: "draining"))
         #expect(stored.last?.status == .partial)

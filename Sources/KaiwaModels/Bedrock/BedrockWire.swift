@@ -9,10 +9,13 @@ enum BedrockWire {
         var inference: [String: JSONValue] = [:]
         if let maxTokens = request.maxTokens { inference["maxTokens"] = .number(Double(maxTokens)) }
         if let temperature = request.temperature { inference["temperature"] = .number(temperature) }
+        if let topP = request.topP { inference["topP"] = .number(topP) }
         if !request.stopSequences.isEmpty { inference["stopSequences"] = .array(request.stopSequences.map(JSONValue.string)) }
         if !inference.isEmpty { body["inferenceConfig"] = .object(inference) }
-        if !request.tools.isEmpty {
-            body["toolConfig"] = .object([
+        if !request.tools.isEmpty, request.toolChoice != .none || request.messages.contains(where: \.hasToolBlocks) {
+            // Converse has no "none": without tool calls in the history the tools are left out
+            // instead; with them, Converse needs the tools declared, and the model decides.
+            var config: [String: JSONValue] = [
                 "tools": .array(
                     request.tools.map { tool in
                         .object([
@@ -23,7 +26,13 @@ enum BedrockWire {
                         ])
                     }
                 )
-            ])
+            ]
+            switch request.toolChoice {
+            case .auto, .none: break
+            case .required: config["toolChoice"] = .object(["any": .object([:])])
+            case .tool(let name): config["toolChoice"] = .object(["tool": .object(["name": .string(name)])])
+            }
+            body["toolConfig"] = .object(config)
         }
         return .object(body)
     }

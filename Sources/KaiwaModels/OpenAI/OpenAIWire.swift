@@ -14,6 +14,7 @@ enum OpenAIWire {
         if stream { body["stream_options"] = .object(["include_usage": .bool(true)]) }
         if let maxTokens = request.maxTokens { body["max_tokens"] = .number(Double(maxTokens)) }
         if let temperature = request.temperature { body["temperature"] = .number(temperature) }
+        if let topP = request.topP { body["top_p"] = .number(topP) }
         if !request.stopSequences.isEmpty { body["stop"] = .array(request.stopSequences.map(JSONValue.string)) }
         if !request.tools.isEmpty {
             body["tools"] = .array(
@@ -26,6 +27,12 @@ enum OpenAIWire {
                     ])
                 }
             )
+            switch request.toolChoice {
+            case .auto: break
+            case .none: body["tool_choice"] = .string("none")
+            case .required: body["tool_choice"] = .string("required")
+            case .tool(let name): body["tool_choice"] = .object(["type": .string("function"), "function": .object(["name": .string(name)])])
+            }
         }
         return .object(body)
     }

@@ -62,6 +62,7 @@ extension KaiwaConfiguration {
             )
         }
         model = try values.string("model", default: model)
+        modelsPath = try values.optionalString("models.path")
         openAIBaseURL = try values.string("openai.base.url", default: openAIBaseURL)
         openAIAPIKey = try values.optionalString("openai.api.key")
         modelConnectTimeoutSeconds = try values.int("model.connect.timeout", default: modelConnectTimeoutSeconds, in: 1...600)
@@ -100,7 +101,7 @@ extension KaiwaConfiguration {
         }
         webRoot = try values.optionalString("web.root")
         auth = try AuthConfiguration(reading: values)
-        _ = try modelChoice
+        if modelsPath == nil { _ = try modelChoice }
         guard URL(string: openAIBaseURL)?.scheme?.hasPrefix("http") == true else {
             throw ConfigurationError(key: "openai.base.url", problem: "is \"\(openAIBaseURL)\", not an http(s) URL.")
         }

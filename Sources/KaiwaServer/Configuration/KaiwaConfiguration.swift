@@ -23,6 +23,9 @@ public struct KaiwaConfiguration: Sendable {
     /// `model`: `rules` (the offline keyword bot), `openai:<model>` (any OpenAI-compatible
     /// server) or `bedrock:<modelId>` (Amazon Bedrock; `bedrock` alone is seed 001's Nova Micro).
     public var model = "rules"
+    /// `models.path`: a model catalogue file (JSON) naming several models with their
+    /// providers, prices and fallbacks; when set, it replaces `model`.
+    public var modelsPath: String?
     /// `openai.base.url`: the OpenAI-compatible API root (Ollama: `http://localhost:11434/v1`).
     public var openAIBaseURL = "https://api.openai.com/v1"
     /// `openai.api.key`: the bearer key for that server, if it needs one. Never logged.

@@ -7,8 +7,8 @@ import Logging
 import NIOCore
 
 /// Resolves every request's caller once, before any route runs: routes read
-/// `context.subject` and never identity headers. `/ping`, `/health`, `/api/auth/config` and
-/// the page's own files are open (load balancers, AgentCore and a signed-out browser need
+/// `context.subject` and never identity headers. `/ping`, `/health`, `/api/auth/config`,
+/// `/openapi.json` and the page's own files are open (load balancers, AgentCore and a signed-out browser need
 /// them); everything else needs a subject and spends one of its requests a minute.
 struct AuthMiddleware<Context: SubjectRequestContext>: RouterMiddleware {
     let authenticator: Authenticator
@@ -39,7 +39,7 @@ struct AuthMiddleware<Context: SubjectRequestContext>: RouterMiddleware {
         let path = request.uri.path
         switch (request.method, path) {
         case (.options, _): return true
-        case (_, "/ping"), (_, "/health"), (.get, "/api/auth/config"): return true
+        case (_, "/ping"), (_, "/health"), (.get, "/api/auth/config"), (.get, "/openapi.json"): return true
         case (.get, "/"), (.head, "/"): return true
         case (.get, _), (.head, _): return path.hasPrefix("/ui/")
         default: return false

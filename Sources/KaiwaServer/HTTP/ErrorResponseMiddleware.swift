@@ -5,22 +5,33 @@ import Logging
 import NIOCore
 
 /// The one place where errors become HTTP responses: `{"error": code, "message": text}` with
-/// the error's status. Errors that are not `KaiwaError`s are logged and answered with a
-/// generic 500, so no internal detail reaches a client.
+/// the error's status, or OpenAI's shape under `/v1/` (where OpenAI's SDKs read them). Errors
+/// that are not `KaiwaError`s are logged and answered with a generic 500, so no internal
+/// detail reaches a client.
 struct ErrorResponseMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
             let clientError = Self.clientError(for: error, method: request.method, path: request.uri.path, logger: context.logger)
-            return Self.response(for: clientError)
+            return Self.response(for: clientError, openAIShape: request.uri.path.hasPrefix("/v1/"))
         }
     }
 
-    static func response(for error: KaiwaError) -> Response {
-        let body = ErrorBody(error: error.code.rawValue, message: error.message)
+    static func response(for error: KaiwaError, openAIShape: Bool = false) -> Response {
         let status = HTTPResponse.Status(code: error.code.httpStatus)
-        guard var response = try? JSONResponse.make(body, status: status) else { return Response(status: .internalServerError) }
+        var response: Response
+        if openAIShape {
+            response = Response(
+                status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAIErrorBody.body(for: error)))
+            )
+        } else {
+            guard let made = try? JSONResponse.make(ErrorBody(error: error.code.rawValue, message: error.message), status: status) else {
+                return Response(status: .internalServerError)
+            }
+            response = made
+        }
         if error.code == .unauthorized {
             response.headers[.wwwAuthenticate] = #"Bearer realm="kaiwa", error="invalid_token""#
         }

@@ -13,8 +13,9 @@ struct ChatRoutes<Context: SubjectRequestContext> {
         var response: String
         var sessionId: String
         var messageId: String?
-        var model: String
+        var model: String?
         var usage: TokenUsage?
+        var costUSD: Double?
     }
 
     func add(to router: Router<Context>) {
@@ -27,8 +28,9 @@ struct ChatRoutes<Context: SubjectRequestContext> {
                     response: collected.text,
                     sessionId: reply.sessionID.rawValue,
                     messageId: collected.messageID,
-                    model: runner.chat.model.modelID,
-                    usage: collected.usage
+                    model: collected.model,
+                    usage: collected.usage,
+                    costUSD: collected.costUSD
                 )
             )
         }

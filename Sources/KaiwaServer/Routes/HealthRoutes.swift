@@ -8,13 +8,21 @@ import Logging
 /// `GET /health` for load balancers and people, `GET /ping` for AgentCore Runtime.
 struct HealthRoutes<Context: RequestContext> {
     let store: any ChatStore
-    let modelID: String
+    let models: ModelCatalog
     let activity: ActivityTracker
+
+    struct Model: Encodable {
+        var name: String
+        var provider: String
+        var fallbacks: [String]
+    }
 
     struct Health: Encodable {
         var status: String
         var version: String
+        /// The default model.
         var model: String
+        var models: [Model]
         var store: String
         var error: String?
         var message: String?
@@ -31,7 +39,10 @@ struct HealthRoutes<Context: RequestContext> {
 
     func add(to router: Router<Context>) {
         router.get("/health") { _, context in
-            var health = Health(status: "ok", version: KaiwaVersion.current, model: modelID, store: store.kind)
+            var health = Health(
+                status: "ok", version: KaiwaVersion.current, model: models.defaultName,
+                models: models.models.map { Model(name: $0.name, provider: $0.providerKind, fallbacks: $0.fallbacks) }, store: store.kind
+            )
             do {
                 try await store.checkHealth()
                 return try JSONResponse.make(health)

@@ -5,12 +5,14 @@ import KaiwaCore
 /// `GET /` serves `web/index.html`; `GET /ui/…` serves the files of `web/ui/` (read once at
 /// start-up: restart the server to serve edited files). The page refers to
 /// them relatively (`ui/app.js`), so the same `web/` folder also works as static files on S3.
+/// `GET /openapi.json` serves the API's OpenAPI document, `web/openapi.json`.
 struct WebRoutes<Context: RequestContext> {
     let assets: WebAssets
 
     func add(to router: Router<Context>) {
         router.get("/") { _, _ in try serve("index.html") }
         router.head("/") { _, _ in try serve("index.html", withBody: false) }
+        router.get("/openapi.json") { _, _ in try serve("openapi.json") }
         router.get("/ui/**") { _, context in
             try serve((["ui"] + context.parameters.getCatchAll()).joined(separator: "/"))
         }

@@ -7,6 +7,9 @@ struct CollectedReply: Sendable {
     var messageID: String?
     var usage: TokenUsage?
     var stopped = false
+    /// The catalogue model that answered.
+    var model: String?
+    var costUSD: Double?
 
     /// Follows `reply` to its end. A reply that ended in an `error` event throws it as a
     /// `KaiwaError`, so that the client gets its status (503, 504, …).
@@ -23,10 +26,12 @@ struct CollectedReply: Sendable {
             switch sequenced.event {
             case .delta(let text): collected.text += text
             case .usage(let usage): collected.usage = usage
-            case .done(let messageID, let response, let stopped, _):
+            case .done(let messageID, let response, let stopped, let model, let costUSD):
                 collected.messageID = messageID
                 collected.text = response
                 collected.stopped = stopped
+                collected.model = model
+                collected.costUSD = costUSD
             case .error(let code, let message):
                 throw KaiwaError(KaiwaError.Code(rawValue: code) ?? .serviceUnavailable, message)
             case .session, .toolCall, .toolResult: break

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import KaiwaAgent
 import KaiwaCore
 import KaiwaModels
 import KaiwaServer
@@ -13,11 +14,15 @@ struct AppHarness {
     var model: any ModelProvider = RulesModel()
     var clock = TestClock()
     var tools: [String: any Tool] = [:]
+    /// The model catalogue; `model` alone when `nil`.
+    var models: ModelCatalog?
+    var agents: AgentCatalog = .standard
 
     func run(mode: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var configuration = self.configuration
         configuration.port = 0
-        let app = try await buildApplication(configuration, dependencies: AppDependencies(store: store, model: model, tools: tools, clock: clock))
+        let dependencies = AppDependencies(store: store, models: models ?? .single(model), tools: tools, agents: agents, clock: clock)
+        let app = try await buildApplication(configuration, dependencies: dependencies)
         try await app.test(mode, body)
     }
 }
