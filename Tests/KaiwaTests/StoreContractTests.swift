@@ -38,7 +38,7 @@ struct StoreContractTests {
     }
 
     @Test(arguments: Kind.allCases)
-    func messagesKeepTheirBlocksStatusUsageAndOrder(kind: Kind) async throws {
+    func messagesKeepTheirBlocksStatusUsageCostAndOrder(kind: Kind) async throws {
         let store = try await kind.make()
         let id = SessionID(trusted: "s1")
         _ = try await store.createSessionIfAbsent(session("s1", at: t0))
@@ -51,7 +51,7 @@ struct StoreContractTests {
         let second = try await store.appendMessage(
             NewMessage(
                 role: .assistant, content: blocks, model: "rules", status: .partial,
-                usage: TokenUsage(inputTokens: 10, outputTokens: 4), createdAt: t0.addingTimeInterval(1)
+                usage: TokenUsage(inputTokens: 10, outputTokens: 4), costUSD: 0.000_123_4, createdAt: t0.addingTimeInterval(1)
             ),
             to: id
         )
@@ -63,6 +63,8 @@ struct StoreContractTests {
         #expect(stored[1].status == .partial)
         #expect(stored[1].usage == TokenUsage(inputTokens: 10, outputTokens: 4))
         #expect(stored[1].model == "rules")
+        #expect(stored[1].costUSD == 0.000_123_4)
+        #expect(stored[0].costUSD == nil)
         #expect(try await store.session(id)?.updatedAt == t0.addingTimeInterval(1))
     }
 
