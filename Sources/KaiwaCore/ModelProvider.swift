@@ -56,6 +56,10 @@ public struct ModelRequest: Sendable, Hashable {
     public var topP: Double?
     public var stopSequences: [String]
     public var toolChoice: ToolChoice
+    /// Whether the caller shows the answer as it arrives. When `false` (a client that waits
+    /// for the whole answer), a provider may ask its upstream for it in one piece: fewer
+    /// bytes and parses. The events are the same either way.
+    public var prefersStreaming = true
 
     public init(
         system: String? = nil,

@@ -103,6 +103,28 @@ struct OpenAIProviderTests {
         }
     }
 
+    @Test func aCallerThatWaitsForTheWholeAnswerAsksTheServerForItInOnePiece() async throws {
+        let streamed = Mutex<Bool?>(nil)
+        try await withFakeUpstream({ router in
+            router.post("/chat/completions") { request, _ in
+                var request = request
+                let body = try await request.collectBody(upTo: 1 << 20)
+                let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
+                streamed.withLock { $0 = json?["stream"] as? Bool }
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"choices":[{"index":0,"message":{"role":"assistant","content":"Whole"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#))
+                )
+            }
+        }) { base in
+            var request = Self.request
+            request.prefersStreaming = false
+            let events = try await collectEvents(Self.provider(base).stream(request))
+            #expect(events == [.textDelta("Whole"), .usage(TokenUsage(inputTokens: 3, outputTokens: 1)), .stop(.endTurn)])
+            #expect(streamed.withLock { $0 } == false)
+        }
+    }
+
     @Test func throttlingIsRetriedThenSucceeds() async throws {
         let calls = CallCounter()
         try await withFakeUpstream({ router in

@@ -30,7 +30,7 @@ public struct OpenAIProvider: ModelProvider {
     }
 
     private func run(_ request: ModelRequest, into continuation: AsyncThrowingStream<ModelStreamEvent, any Error>.Continuation) async throws {
-        let body = Data(JSONText.encode(OpenAIWire.body(for: request, model: model, stream: true)).utf8)
+        let body = Data(JSONText.encode(OpenAIWire.body(for: request, model: model, stream: request.prefersStreaming)).utf8)
         let url = baseURL + "/chat/completions"
         let apiKey = self.apiKey
         try await call.perform(

@@ -27,7 +27,8 @@ struct OpenAIRoutes<Context: SubjectRequestContext> {
         }
         router.post("/v1/chat/completions") { request, context in
             let body = try await JSONBody.decode(OpenAIChatRequest.self, from: request, limit: maxBodyBytes)
-            let modelRequest = try body.modelRequest()
+            var modelRequest = try body.modelRequest()
+            modelRequest.prefersStreaming = body.isStreaming
             let (events, name) = try stream(for: body.model, modelRequest)
             let pass = try await gate?.admitReply(context.subject) ?? nil
             let writer = OpenAICompletionWriter(model: name, created: Int(chat.clock.now().timeIntervalSince1970))
