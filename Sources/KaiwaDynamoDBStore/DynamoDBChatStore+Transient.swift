@@ -41,8 +41,8 @@ extension DynamoDBChatStore {
                 consistent: true, limit: pageSize
             )
         )
-        let events = try batches.flatMap(StoredItems.replyEvents).filter { $0.sequence > sequence }.sorted { $0.sequence < $1.sequence }
-        return StoredReplyEvents(replyID: replyID, events: events)
+        let events = try batches.flatMap(StoredItems.replyEvents).sorted { $0.sequence < $1.sequence }
+        return StoredReplyEvents(replyID: replyID, allEvents: events, after: sequence)
     }
 
     public func requestStop(ofReply replyID: String, in session: SessionID, expiresAt: Date) async throws {

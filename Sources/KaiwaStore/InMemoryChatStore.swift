@@ -129,9 +129,8 @@ public actor InMemoryChatStore: ChatStore {
         let events = replyBatches[session, default: []]
             .filter { $0.replyID == latest.replyID }
             .flatMap(\.events)
-            .filter { $0.sequence > sequence }
             .sorted { $0.sequence < $1.sequence }
-        return StoredReplyEvents(replyID: latest.replyID, events: events)
+        return StoredReplyEvents(replyID: latest.replyID, allEvents: events, after: sequence)
     }
 
     public func requestStop(ofReply replyID: String, in session: SessionID, expiresAt: Date) async throws {

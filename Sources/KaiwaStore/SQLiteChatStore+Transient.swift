@@ -90,7 +90,7 @@ extension SQLiteChatStore {
                 throw StoreCorruption(row: "reply \(replyID)", problem: "events are unreadable: \(error)")
             }
         }
-        return StoredReplyEvents(replyID: replyID, events: events.filter { $0.sequence > sequence })
+        return StoredReplyEvents(replyID: replyID, allEvents: events, after: sequence)
     }
 
     public func requestStop(ofReply replyID: String, in session: SessionID, expiresAt: Date) async throws {

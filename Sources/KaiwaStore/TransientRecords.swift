@@ -38,15 +38,18 @@ public struct ReplyEventBatch: Sendable, Hashable {
 /// The stored events of a session's latest reply.
 public struct StoredReplyEvents: Sendable, Hashable {
     public var replyID: String
+    /// The events after the sequence asked for (all of them when it was 0).
     public var events: [SequencedChatEvent]
+    /// Whether the reply's last event is stored, also when it is not among `events` because
+    /// the reader has already seen it.
+    public var isFinished: Bool
 
-    public init(replyID: String, events: [SequencedChatEvent]) {
+    /// - Parameter allEvents: every stored event of the reply, in order; `events` are those after `sequence`.
+    public init(replyID: String, allEvents: [SequencedChatEvent], after sequence: Int) {
         self.replyID = replyID
-        self.events = events
+        self.events = allEvents.filter { $0.sequence > sequence }
+        self.isFinished = allEvents.last?.event.isTerminal == true
     }
-
-    /// Whether the stored events include the reply's last one.
-    public var isFinished: Bool { events.last?.event.isTerminal == true }
 }
 
 /// Short-lived data: connections and reply events. Part of every `ChatStore`.

@@ -177,6 +177,18 @@ struct StreamingTests {
             #expect(replay.list.map(\.id) == first.list.dropFirst(3).map(\.id))
             #expect(replay.list.map(\.event) == first.list.dropFirst(3).map(\.event))
             #expect(replay.list.last?.event == "done")
+
+            // A client that saw every event (it reconnects after the last one) gets an empty
+            // stream that ends at once, not one that waits for the longest a reply may run.
+            let lastSeen = try #require(first.list.last?.id)
+            let started = ContinuousClock.now
+            let nothingNew = Events()
+            _ = try await SSEClient.stream(port: port, path: "/api/sessions/from-store/stream?last_event_id=\(lastSeen)", method: .GET) {
+                nothingNew.append($0)
+                return true
+            }
+            #expect(nothingNew.list.isEmpty)
+            #expect(ContinuousClock.now - started < .seconds(5))
             let stopAnswer = try await Self.stop(session: "from-store", port: port)
             #expect(stopAnswer.contains(#""stopped":false"#))
         }

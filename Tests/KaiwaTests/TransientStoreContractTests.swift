@@ -61,6 +61,10 @@ struct TransientStoreContractTests {
         #expect(finished.events.map(\.sequence) == Array(1...7))
         #expect(finished.isFinished)
         #expect(try await store.messages(in: session).count == 1)
+
+        let seenAll = try #require(try await store.replyEvents(in: session, after: 7))
+        #expect(seenAll.events.isEmpty)
+        #expect(seenAll.isFinished, "a reader who has seen the last event must learn that the reply is over")
     }
 
     @Test(arguments: Kind.allCases)
