@@ -38,7 +38,9 @@ struct ShutdownTests {
     @Test func replyThatFinishesWithinTheDrainPeriodCompletes() async throws {
         let model = SlowModel(chunks: 10, interval: .milliseconds(10))
         let store = InMemoryChatStore()
-        let runner = runner(model: model, store: store, drain: .seconds(5))
+        // Far longer than the reply needs: draining ends as soon as the reply does, and a suite
+        // that keeps both cores busy can hold a 100 ms reply up for seconds.
+        let runner = runner(model: model, store: store, drain: .seconds(60))
         let group = ServiceGroup(services: [runner], logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
