@@ -147,7 +147,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        /// The command line: `kaiwa serve`.
+        /// The command line: `kaiwa serve`, `kaiwa store`, `kaiwa keys` and the terminal client `kaiwa chat`.
         .executableTarget(
             name: "kaiwa",
             dependencies: [
@@ -155,6 +155,9 @@ let package = Package(
                 "KaiwaAuth",
                 "KaiwaStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
             ],
