@@ -1,7 +1,8 @@
 """A small OpenAI-compatible model server for the browser tests.
 
-Kaiwa runs with `KAIWA_MODEL=openai:fake-model` and `KAIWA_OPENAI_BASE_URL` pointing here.
-What it answers depends on tags in the user's last message:
+Kaiwa runs with `KAIWA_MODEL=openai:fake-model` and `KAIWA_OPENAI_BASE_URL` pointing here
+(or with a model catalogue whose models point here). What it answers depends on tags in the
+user's last message:
 
     [slow N MS]   N words "w1 … wN", one every MS milliseconds
     [hold NAME K] with [slow …]: after K words (0: before the first) waits until the test
@@ -15,6 +16,7 @@ What it answers depends on tags in the user's last message:
     1234 + 4321   calls calc_add, then answers in Markdown (the README screenshot)
     [fail]        answers HTTP 500 (Kaiwa then says the service is unavailable)
     [hang]        says nothing for a long time (Kaiwa then reports a model timeout)
+    [model]       "Model: <the model the request named>" (which upstream model was asked)
     otherwise     "Echo: <message>"
 
 Every answer streams `chat.completion.chunk` events and ends with a usage chunk
@@ -203,6 +205,8 @@ class _Handler(BaseHTTPRequestHandler):
                 count, delay = int(slow.group(1)), int(slow.group(2)) / 1000
                 holds = {int(after): name for name, after in re.findall(r"\[hold (\w+) (\d+)\]", user_text)}
                 self.stream_pieces([f"w{i} " for i in range(1, count + 1)], delay, holds)
+            elif "[model]" in user_text:
+                self.stream_text(f"Model: {body.get('model')}", pieces=2)
             elif "Markdown" in user_text:
                 self.stream_text(MARKDOWN_REPLY, pieces=10)
             else:

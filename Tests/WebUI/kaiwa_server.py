@@ -1,6 +1,6 @@
 """Starts a real Kaiwa server for the browser tests: the binary from KAIWA_BIN, the web page
 from this repository's `web/`, the fake model server, agent profiles with suggested prompts,
-and the test MCP server's tools (`calc_add`)."""
+and the test MCP server's tools (`calc_add`); on request, a model catalogue."""
 
 import json
 import os
@@ -39,13 +39,25 @@ def free_port():
 
 
 class KaiwaServer:
-    def __init__(self, workdir, model_base_url, name="kaiwa", extra_env=None):
+    """`model_base_url`, the fake model server, is the one model (KAIWA_MODEL); `models`, a
+    model catalogue (`{"default", "models": [...]}`), is written to a file that
+    KAIWA_MODELS_PATH names instead. `agents` replaces the agents file's content (AGENTS).
+    The API and terminal tests start their servers with this class too."""
+
+    def __init__(self, workdir, model_base_url=None, name="kaiwa", extra_env=None, agents=None, models=None):
         self.workdir = Path(workdir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log_path = self.workdir / f"{name}.log"
         agents_path = self.workdir / f"{name}-agents.json"
-        agents_path.write_text(json.dumps(AGENTS))
+        agents_path.write_text(json.dumps(AGENTS if agents is None else agents))
+        model = {}
+        if models is not None:
+            models_path = self.workdir / f"{name}-models.json"
+            models_path.write_text(json.dumps(models))
+            model = {"KAIWA_MODELS_PATH": str(models_path)}
+        elif model_base_url is not None:
+            model = {"KAIWA_MODEL": "openai:fake-model", "KAIWA_OPENAI_BASE_URL": model_base_url}
         mcp_path = self.workdir / f"{name}-mcp.json"
         mcp_server = os.environ.get("KAIWA_TEST_MCP_SERVER", str(REPO / ".build/debug/kaiwa-test-mcp-server"))
         mcp_path.write_text(json.dumps({"mcpServers": {"calc": {"command": str(Path(mcp_server).resolve()), "args": []}}}))
@@ -56,11 +68,10 @@ class KaiwaServer:
             "KAIWA_STORE": "sqlite",
             "KAIWA_SQLITE_PATH": str(self.workdir / f"{name}.sqlite"),
             "KAIWA_WEB_ROOT": str(REPO / "web"),
-            "KAIWA_MODEL": "openai:fake-model",
-            "KAIWA_OPENAI_BASE_URL": model_base_url,
             "KAIWA_AGENTS_PATH": str(agents_path),
             "KAIWA_MCP_CONFIG": str(mcp_path),
             "KAIWA_LOG_LEVEL": "info",
+            **model,
             **(extra_env or {}),
         }
         self.process = None
@@ -111,10 +122,14 @@ class KaiwaServer:
             self.keys("revoke", row[0])
         return len(rows)
 
+    def log_text(self):
+        """What the server has logged so far."""
+        self.log.flush()
+        return self.log_path.read_text()
+
     def requests_to(self, path):
         """How many requests for `path` the server has logged."""
-        self.log.flush()
-        return self.log_path.read_text().count(f"path={path} ")
+        return self.log_text().count(f"path={path} ")
 
     def get_json(self, path):
         with urllib.request.urlopen(self.url + path, timeout=10) as response:

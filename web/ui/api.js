@@ -182,10 +182,14 @@ export async function stopReply(sessionId) {
   return call(`api/sessions/${encodeURIComponent(sessionId)}/stop`, { method: "POST", body: {} });
 }
 
-/** Sends a message; the reply's events follow as an async iterable. */
-export async function startReply({ message, sessionId, agent }, signal) {
+/**
+ * Sends a message; the reply's events follow as an async iterable. `model` (a catalogue
+ * name) asks for a model other than the agent's own; without it the agent's answers.
+ */
+export async function startReply({ message, sessionId, agent, model }, signal) {
   const body = { message, session_id: sessionId };
   if (agent) body.agent = agent;
+  if (model) body.model = model;
   return stream("chat/stream", { method: "POST", body, signal });
 }
 

@@ -1,6 +1,6 @@
 // Kaiwa's chat page: connects the page's controls to the conversation, the conversation
-// list, the agent picker and the language switch, signs in when the server asks for it, then
-// opens the conversation the user was in (its session id survives reloads).
+// list, the agent and model pickers and the language switch, signs in when the server asks
+// for it, then opens the conversation the user was in (its session id survives reloads).
 
 import * as api from "./api.js";
 import { takeDraft } from "./auth.js";
@@ -16,6 +16,7 @@ const app = $("app");
 const input = $("message-input");
 const composer = $("composer");
 const agentPicker = $("agent-picker");
+const modelPicker = $("model-picker");
 const languagePicker = $("language-picker");
 const sidebarToggle = $("open-sidebar");
 const main = document.querySelector("main");
@@ -68,7 +69,32 @@ function render() {
   $("welcome").hidden = !showWelcome;
   if (showWelcome) renderSuggestions();
   if (conversation.agent && agentPicker.value !== conversation.agent) agentPicker.value = conversation.agent;
+  renderModelPicker();
   sessions.markCurrent(conversation.sessionId);
+}
+
+/**
+ * The models the chosen agent may use, the next message's selected; hidden when there is no
+ * choice (one model, or a server that does not list them). The options are only rebuilt when
+ * the list changes, so that redrawing does not disturb someone using the picker.
+ */
+function renderModelPicker() {
+  const models = conversation.modelsOf();
+  const key = JSON.stringify([conversation.agent, models]);
+  if (modelPicker.dataset.options !== key) {
+    modelPicker.dataset.options = key;
+    modelPicker.replaceChildren(
+      ...models.map((name) => {
+        const option = document.createElement("option");
+        option.value = name;
+        option.textContent = name;
+        return option;
+      }),
+    );
+  }
+  modelPicker.closest("label").hidden = models.length < 2;
+  const next = conversation.nextModel;
+  if (next && models.includes(next) && modelPicker.value !== next) modelPicker.value = next;
 }
 
 /** The agent's suggested prompts, shown on an empty conversation; a click sends one. */
@@ -125,7 +151,7 @@ input.addEventListener("keydown", (event) => {
 input.addEventListener("input", fitInput);
 stopButton.addEventListener("click", () => conversation.stop());
 
-// ---- agents, new conversation, language ----
+// ---- agents and models, new conversation, language ----
 
 agentPicker.addEventListener("change", () => {
   const agent = agentPicker.value;
@@ -133,6 +159,9 @@ agentPicker.addEventListener("change", () => {
   if (!conversation.isEmpty || conversation.busy) conversation.startNew();
   conversation.chooseAgent(agent);
 });
+
+// Another model may answer the same conversation: the pick counts from the next message.
+modelPicker.addEventListener("change", () => conversation.chooseModel(modelPicker.value));
 
 function startNewConversation() {
   closeSidebar();

@@ -1,13 +1,14 @@
-// The conversation the page shows: its session id (kept across reloads), its agent, sending a
-// message and following the reply, stopping it, opening a stored conversation, starting a
-// new one, and the session timeout of seed 001 (408: new session, the text kept).
+// The conversation the page shows: its session id (kept across reloads), its agent and the
+// model picked for it, sending a message and following the reply, stopping it, opening a
+// stored conversation, starting a new one, and the session timeout of seed 001 (408: new
+// session, the text kept).
 
 import * as api from "./api.js";
 import { announce } from "./announcer.js";
 import { ConnectionLostError, isSessionExpired, messageKeyForCode, messageKeyForError } from "./errors.js";
 import { isToolResults } from "./message-list.js";
 import { followReply, pause, reconnectDelay } from "./reply-stream.js";
-import { newSessionId, remember } from "./storage.js";
+import { newSessionId, recall, remember } from "./storage.js";
 
 /** How long to wait for the stopped reply's last event before saying that it goes on. */
 const STOP_GRACE_MS = 5000;
@@ -30,6 +31,8 @@ export class Conversation {
     this.sessionId = null;
     this.agent = null;
     this.agents = new Map();
+    // agent name -> the model picked for it, null for its own (read from storage once per agent)
+    this.pickedModels = new Map();
     this.following = null; // the reply being followed: {controller, reply, sessionId, started, stop}
     this.loading = false; // a stored conversation is being fetched
     // Counts what the page shows: an answer for an earlier open() or startNew() is dropped.
@@ -54,6 +57,47 @@ export class Conversation {
   chooseAgent(name) {
     this.agent = name;
     remember("agent", name);
+    this.onChange();
+  }
+
+  /** The models `agent` may use, as the server lists them (none: the server does not say). */
+  modelsOf(agent = this.agent) {
+    return this.agents.get(agent)?.models ?? [];
+  }
+
+  /** The model `agent` answers with unless another is picked. */
+  ownModelOf(agent = this.agent) {
+    return this.agents.get(agent)?.model ?? null;
+  }
+
+  /**
+   * The model picked for the current agent, or null when it answers with its own. A pick
+   * the agent no longer allows (the server's settings changed) is ignored.
+   */
+  get pickedModel() {
+    const agent = this.agent;
+    if (!agent) return null;
+    if (!this.pickedModels.has(agent)) this.pickedModels.set(agent, recall(`model.${agent}`));
+    const picked = this.pickedModels.get(agent);
+    return picked && picked !== this.ownModelOf(agent) && this.modelsOf(agent).includes(picked) ? picked : null;
+  }
+
+  /** The model the next message goes to: the picked one, else the agent's own. */
+  get nextModel() {
+    return this.pickedModel ?? this.ownModelOf();
+  }
+
+  /**
+   * Picks the model for the current agent's next messages, in this conversation and later
+   * ones (remembered per agent). Picking the agent's own model forgets the pick, so that
+   * the agent follows the server when its model changes there.
+   */
+  chooseModel(name) {
+    const agent = this.agent;
+    if (!agent) return;
+    const picked = name && name !== this.ownModelOf(agent) ? name : null;
+    this.pickedModels.set(agent, picked);
+    remember(`model.${agent}`, picked);
     this.onChange();
   }
 
@@ -107,12 +151,16 @@ export class Conversation {
     const message = text.trim();
     if (!message || this.busy) return;
     const { sessionId, agent, generation } = this;
+    // Only a picked model is sent: without one the server uses the agent's own, as it is now.
+    const model = this.pickedModel;
+    // What the reply should come from; another name in its `done` means a fallback answered.
+    const requested = this.modelsOf(agent).length > 0 ? (model ?? this.ownModelOf(agent)) : null;
     const acceptedBefore = this.acceptedMessages;
     this.messages.addUserMessage(message);
     const reply = this.messages.addReply();
     const start = async (signal) => {
       try {
-        return await api.startReply({ message, sessionId, agent }, signal);
+        return await api.startReply({ message, sessionId, agent, model }, signal);
       } catch (error) {
         const unanswered = error instanceof TypeError || error instanceof api.RequestTimeoutError;
         if (signal.aborted || !unanswered) throw error;
@@ -123,7 +171,7 @@ export class Conversation {
       if (generation === this.generation) this.acceptedMessages = acceptedBefore + 1;
     };
     try {
-      await this.follow(reply, start, accepted);
+      await this.follow(reply, start, { onAccepted: accepted, requested });
     } catch (error) {
       if (isSessionExpired(error)) {
         // Seed 001 §4.3/§5: a new session id, the user told, the unsent text kept.
@@ -234,16 +282,17 @@ export class Conversation {
 
   /**
    * Follows a reply's events into `reply`; `onAccepted()` runs when its `session` event shows
-   * that the server has the message. Throws when no stream could be had.
+   * that the server has the message; `requested` is the model it was sent to, when known.
+   * Throws when no stream could be had.
    */
-  async follow(reply, open, onAccepted = () => {}) {
+  async follow(reply, open, { onAccepted = () => {}, requested = null } = {}) {
     this.detach(); // one reader at a time: an earlier one would go on unseen
     const controller = new AbortController();
     const following = { controller, reply, sessionId: this.sessionId, started: false, stop: null };
     this.following = following;
     this.onChange();
-    // The agent's model until the reply's `done` names the one that wrote it.
-    let model = this.agents.get(this.agent)?.model;
+    // The model asked for (or the agent's own) until the reply's `done` names the one that wrote it.
+    let model = requested ?? this.ownModelOf();
     let usage = null;
     try {
       const last = await followReply({
@@ -275,7 +324,7 @@ export class Conversation {
         },
       });
       if (last.type === "done" && last.model) model = last.model;
-      reply.setMeta({ model, usage });
+      reply.setMeta({ model, requested, usage, cost: last.type === "done" ? last.cost_usd : null });
       if (last.type === "done") {
         reply.finish({ stopped: last.stopped === true });
         announce(last.stopped === true ? "announceStopped" : "announceDone");

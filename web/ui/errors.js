@@ -21,6 +21,7 @@ const BY_CODE = {
   unauthorized: "errorSignedOut",
   rate_limited: "errorRateLimited",
   quota_exceeded: "errorQuota",
+  model_not_found: "errorModel",
 };
 
 const BY_STATUS = {

@@ -89,7 +89,8 @@ export class MessageList {
         }
       }
       if (message.role === "assistant") {
-        reply.setMeta({ model: message.model, usage: message.usage });
+        // Which model answered is stored; which one was asked for is not (no fallback to show).
+        reply.setMeta({ model: message.model, usage: message.usage, cost: message.cost_usd });
         last = { reply, status: message.status };
       }
     }

@@ -1,10 +1,16 @@
 // One assistant reply in the conversation: its text (Markdown) and tool calls in the order
-// they came, a typing indicator until the first of them, then the model and token usage.
+// they came, a typing indicator until the first of them, then the model that answered (and
+// whether it stood in for the one asked), token usage and cost.
 // The same view shows a streaming reply and a stored one.
 
-import { translated } from "./i18n.js";
+import { t, translated } from "./i18n.js";
 import { renderMarkdown } from "./markdown.js";
 import { ToolCallView } from "./tool-call-view.js";
+
+/** A reply's cost in US dollars to two significant digits (a reply costs fractions of a cent: 0.00012). */
+function formatCost(dollars) {
+  return dollars.toLocaleString("en-US", { maximumSignificantDigits: 2 });
+}
 
 /** How often a reply streaming in a hidden tab (no animation frames) is rendered. */
 const HIDDEN_RENDER_MS = 500;
@@ -75,13 +81,25 @@ export class ReplyView {
     this.tools.get(result.id)?.setResult(result);
   }
 
-  setMeta({ model, usage }) {
+  /**
+   * The line under the reply: the model that answered, and when it is not the one asked for
+   * (`requested`), that it stood in as a fallback; the tokens used; the cost when known.
+   */
+  setMeta({ model, requested = null, usage, cost = null }) {
     const pieces = [];
     if (model) {
       const name = document.createElement("span");
       name.className = "model-name";
       name.textContent = model;
+      name.dataset.i18nTitle = "answeredBy";
+      name.dataset.i18nArgs = JSON.stringify({ model });
+      name.title = t("answeredBy", { model });
       pieces.push(name);
+      if (requested && requested !== model) {
+        const fallback = translated(document.createElement("span"), "fallbackFor", { model: requested });
+        fallback.className = "model-fallback";
+        pieces.push(fallback);
+      }
     }
     if (usage) {
       const tokens = translated(document.createElement("span"), "usage", {
@@ -91,8 +109,16 @@ export class ReplyView {
       tokens.className = "usage";
       pieces.push(tokens);
     }
+    if (typeof cost === "number" && Number.isFinite(cost)) {
+      const price = translated(document.createElement("span"), "cost", { cost: formatCost(cost) });
+      price.className = "cost";
+      pieces.push(price);
+    }
     this.meta.replaceChildren(...pieces);
     this.meta.hidden = pieces.length === 0;
+    this.meta.dataset.model = model ?? "";
+    if (requested && model && requested !== model) this.meta.dataset.fallback = "true";
+    else delete this.meta.dataset.fallback;
   }
 
   setReconnecting(reconnecting) {
