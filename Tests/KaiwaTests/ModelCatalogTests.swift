@@ -123,7 +123,8 @@ struct ModelCatalogTests {
         let large = ScriptedModel.replying("large answer")
         let models = Self.catalogue([
             CatalogModel(name: "fast", provider: fast, providerKind: "openai"),
-            CatalogModel(name: "large", provider: large, providerKind: "openai"),
+            // A dollar per input token and two per output token: 12 in + 7 out cost 26.
+            CatalogModel(name: "large", provider: large, providerKind: "openai", price: ModelPrice(inputPerMillion: 1_000_000, outputPerMillion: 2_000_000)),
             CatalogModel(name: "secret", provider: large, providerKind: "openai"),
         ])
         let agents = AgentCatalog(
@@ -133,8 +134,17 @@ struct ModelCatalogTests {
             let picked = try await client.post("/chat", json: #"{"message": "hi", "model": "large"}"#)
             #expect(picked.json["response"] as? String == "large answer")
             #expect(picked.json["model"] as? String == "large")
+            #expect(picked.json["cost_usd"] as? Double == 26)
             let defaulted = try await client.post("/chat", json: #"{"message": "hi"}"#)
             #expect(defaulted.json["model"] as? String == "fast")
+            #expect(defaulted.json["cost_usd"] == nil, "a model without prices has no cost")
+
+            // The history names each reply's model and cost too.
+            let session = try #require(picked.json["session_id"] as? String)
+            let history = try await client.get("/api/sessions/\(session)")
+            let reply = try #require((history.json["messages"] as? [[String: Any]])?.last)
+            #expect(reply["model"] as? String == "large")
+            #expect(reply["cost_usd"] as? Double == 26)
 
             let unknown = try await client.post("/chat", json: #"{"message": "hi", "model": "gpt-9"}"#)
             #expect(unknown.status == .notFound)

@@ -40,6 +40,8 @@ struct SessionRoutes<Context: SubjectRequestContext> {
         var model: String?
         var status: String
         var usage: TokenUsage?
+        /// What the reply cost in US dollars, when its model's prices are known.
+        var costUSD: Double?
         var createdAt: Date
 
         init(_ record: MessageRecord) {
@@ -51,6 +53,7 @@ struct SessionRoutes<Context: SubjectRequestContext> {
             model = record.model
             status = record.status.rawValue
             usage = record.usage
+            costUSD = record.costUSD
             createdAt = record.createdAt
         }
     }
