@@ -158,6 +158,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -170,10 +171,13 @@ let package = Package(
             path: "bench/PacedServer",
             swiftSettings: swiftSettings
         ),
-        /// A fake OpenAI-compatible upstream that answers at once, for `bench/upstream.sh`.
+        /// A fake OpenAI-compatible upstream that answers at once, for `bench/upstream.sh` and `bench/gateway.sh`.
         .executableTarget(
             name: "kaiwa-fake-openai",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "bench/FakeOpenAI",
             swiftSettings: swiftSettings
         ),

@@ -141,9 +141,16 @@ extension AppDependencies {
 struct HTTPClientService: Service {
     let client: HTTPClient
 
+    /// Upstream connections kept per model server (more are opened when needed, and closed
+    /// when idle): enough for every concurrent reply of a busy instance to have its own.
+    static let connectionsPerHost = 512
+
     static func makeClient(connectTimeout: Duration) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.timeout.connect = .milliseconds(Int64(connectTimeout.seconds * 1000))
+        // AsyncHTTPClient opens 8 connections to a host by default and queues the ninth
+        // concurrent call behind them: 64 users talking to one model server waited in line.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.connectionsPerHost
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
