@@ -49,7 +49,7 @@ run() {  # port [header]
     local extra=()
     [ $# -gt 1 ] && extra=(-H "$2")
     wrk -t2 -c64 -d"${duration}s" --latency -s bench/chat.lua "${extra[@]}" "http://127.0.0.1:$1/chat" |
-        awk '/Requests\/sec/ {rps=$2} /^ +99%/ {p99=$2} /^ +50%/ {p50=$2} /Non-2xx/ {bad=$4} END {printf "%s %s %s %s\n", rps, p50, p99, bad+0}'
+        awk '/Requests\/sec/ {rps=$2} /^ +99%/ {p99=$2} /^ +50%/ {p50=$2} /Non-2xx/ {bad=$NF} END {printf "%s %s %s %s\n", rps, p50, p99, bad+0}'
 }
 printf "%-6s %-28s %10s %9s %9s %8s\n" round server req/s p50 p99 non-2xx
 : >"$work/results"

@@ -1,24 +1,38 @@
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 
 /// An OpenAI-compatible server that answers every chat completion at once with the same
-/// short streamed reply, for `bench/upstream.sh`. Usage: kaiwa-fake-openai PORT
+/// short reply: a `chat.completion` object, or a stream of chunks when the request asks for
+/// `"stream":true`. The upstream of `bench/upstream.sh`, and in `bench/gateway.sh` the floor:
+/// what a Hummingbird server on this machine costs when it does nothing else.
+/// Usage: kaiwa-fake-openai PORT
 @main
 struct FakeOpenAI {
-    static let answer = [
-        #"{"choices":[{"index":0,"delta":{"content":"Hello from "},"finish_reason":null}]}"#,
-        #"{"choices":[{"index":0,"delta":{"content":"the fake upstream."},"finish_reason":null}]}"#,
-        #"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
-        #"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":6,"total_tokens":18}}"#,
+    static let streamed = [
+        #"{"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"fake","choices":[{"index":0,"delta":{"content":"Hello from "},"finish_reason":null}]}"#,
+        #"{"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"fake","choices":[{"index":0,"delta":{"content":"the fixed upstream."},"finish_reason":null}]}"#,
+        #"{"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"fake","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+        #"{"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"fake","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":6,"total_tokens":18}}"#,
     ].map { "data: \($0)\n\n" }.joined() + "data: [DONE]\n\n"
 
+    static let completion = #"{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"fake","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the fixed upstream."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":6,"total_tokens":18}}"#
+
     static func main() async throws {
+        // As `kaiwa` does: Swift concurrency runs on NIO's event loops.
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let port = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 9090 : 9090
         let router = Router()
         router.post("/v1/chat/completions") { request, _ in
             var request = request
-            _ = try await request.collectBody(upTo: 1 << 20)
-            return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: .init(byteBuffer: ByteBuffer(string: answer)))
+            let body = try await request.collectBody(upTo: 1 << 20)
+            let wantsStream = String(buffer: body).filter { $0 != " " }.contains(#""stream":true"#)
+            return Response(
+                status: .ok,
+                headers: [.contentType: wantsStream ? "text/event-stream" : "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: wantsStream ? streamed : completion))
+            )
         }
         var logger = Logger(label: "fake-openai")
         logger.logLevel = .warning
