@@ -6,7 +6,9 @@
 #   litellm-2  the same with 2 workers;
 #   kaiwa      Kaiwa (release build, memory store, log level warning) in front of it;
 #   hummingbird  the floor of Kaiwa's own stack: a Hummingbird server (kaiwa-fake-openai, release
-#              build) answering the same completion itself, with no upstream and no other work.
+#              build) answering the same completion itself, with no upstream and no other work;
+#   proxy      the floor of any gateway on that stack: the same server passing each request's
+#              bytes to nginx with AsyncHTTPClient and the answer back (no parsing, no other work).
 # nginx listens on two loopback ports: one always answers a chat.completion, the other always a
 # chat.completion.chunk SSE stream with usage and `data: [DONE]`. Each gateway has two models,
 # `fake` (upstream: the JSON port) and `fake-stream` (the SSE port); bench/gateway.lua asks for
@@ -68,8 +70,8 @@ if [ "${KAIWA:-1}" != 0 ]; then
     fi
 fi
 
-port_json=18301 port_sse=18302 port_litellm1=18311 port_litellm2=18312 port_kaiwa=18321 port_floor=18331
-for port in $port_json $port_sse $port_litellm1 $port_litellm2 $port_kaiwa $port_floor; do
+port_json=18301 port_sse=18302 port_litellm1=18311 port_litellm2=18312 port_kaiwa=18321 port_floor=18331 port_proxy=18332
+for port in $port_json $port_sse $port_litellm1 $port_litellm2 $port_kaiwa $port_floor $port_proxy; do
     if (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null; then echo "port $port is taken"; exit 1; fi
 done
 
@@ -164,7 +166,11 @@ JSON
     "$floor" $port_floor >"$work/floor.log" 2>&1 &
     pids+=($!)
     root[hummingbird]=$!
-    targets+=(hummingbird)
+    "$floor" $port_proxy --proxy "http://127.0.0.1:$port_json/v1/chat/completions" "http://127.0.0.1:$port_sse/v1/chat/completions" \
+        >"$work/proxy.log" 2>&1 &
+    pids+=($!)
+    root[proxy]=$!
+    targets+=(hummingbird proxy)
 fi
 
 url() {  # target mode
@@ -174,17 +180,18 @@ url() {  # target mode
     litellm-2) echo "http://127.0.0.1:$port_litellm2/v1/chat/completions" ;;
     kaiwa) echo "http://127.0.0.1:$port_kaiwa/v1/chat/completions" ;;
     hummingbird) echo "http://127.0.0.1:$port_floor/v1/chat/completions" ;;
+    proxy) echo "http://127.0.0.1:$port_proxy/v1/chat/completions" ;;
     esac
 }
 log() {  # target
     case $1 in nginx) echo "$work/nginx/error.log" ;; litellm-1) echo "$work/litellm-1.log" ;;
-    litellm-2) echo "$work/litellm-2.log" ;; kaiwa) echo "$work/kaiwa.log" ;; hummingbird) echo "$work/floor.log" ;; esac
+    litellm-2) echo "$work/litellm-2.log" ;; kaiwa) echo "$work/kaiwa.log" ;; hummingbird) echo "$work/floor.log" ;; proxy) echo "$work/proxy.log" ;; esac
 }
 
 echo "== starting nginx, LiteLLM (1 and 2 workers)${kaiwa:+ and Kaiwa ($kaiwa)}"
 for target in "${targets[@]}"; do
     case $target in
-    nginx | hummingbird) ready=$(url "$target" json) ;;
+    nginx | hummingbird | proxy) ready=$(url "$target" json) ;;
     litellm-*) ready=$(url "$target" json | sed 's|/v1/chat/completions|/health/liveliness|') ;;
     kaiwa) ready="http://127.0.0.1:$port_kaiwa/ping" ;;
     esac
