@@ -20,13 +20,13 @@ struct APIKeyTests {
     @Test func keysCommandCreatesListsAndRevokesKeysTheServerAccepts() async throws {
         let path = try makeTemporaryDirectory().appendingPathComponent("kaiwa.sqlite").path
         let environment = ["KAIWA_SQLITE_PATH": path, "KAIWA_STORE": "sqlite"]
-        let created = try StoreCommandTests.run(["keys", "create", "--user", "alice", "--name", "laptop", "--expires", "30d"], environment: environment)
+        let created = try await StoreCommandTests.run(["keys", "create", "--user", "alice", "--name", "laptop", "--expires", "30d"], environment: environment)
         #expect(created.status == 0)
         let key = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(key.hasPrefix("kw_") && key.count == 46)
         #expect(created.errors.contains("not shown again"))
 
-        let listed = try StoreCommandTests.run(["keys", "list", "--user", "alice"], environment: environment)
+        let listed = try await StoreCommandTests.run(["keys", "list", "--user", "alice"], environment: environment)
         #expect(listed.status == 0)
         #expect(listed.output.contains("alice\tlaptop"))
         #expect(listed.output.contains("active"))
@@ -44,15 +44,15 @@ struct APIKeyTests {
         #expect(stored.hash != key && !stored.hash.contains(key))
         #expect(stored.lastUsedAt != nil)
 
-        let revoked = try StoreCommandTests.run(["keys", "revoke", id], environment: environment)
+        let revoked = try await StoreCommandTests.run(["keys", "revoke", id], environment: environment)
         #expect(revoked.status == 0)
         try await Self.harness(store, clock: TestClock(Date())).run { client in
             let refused = try await client.get("/api/me", headers: [HTTPField.Name("X-API-Key")!: key])
             #expect(refused.status == .unauthorized)
             #expect(refused.json["message"] as? String == "The API key has been revoked.")
         }
-        #expect(try StoreCommandTests.run(["keys", "revoke", "0000000000000000"], environment: environment).status != 0)
-        #expect(try StoreCommandTests.run(["keys", "create", "--user", "bob", "--expires", "soon"], environment: environment).status != 0)
+        #expect(try await StoreCommandTests.run(["keys", "revoke", "0000000000000000"], environment: environment).status != 0)
+        #expect(try await StoreCommandTests.run(["keys", "create", "--user", "bob", "--expires", "soon"], environment: environment).status != 0)
     }
 
     @Test func expiredKeysAndUnknownKeysAreRefused() async throws {

@@ -110,9 +110,9 @@ struct BrowserDefaultsTests {
         }
     }
 
-    @Test func kaiwaServeOnAPublicAddressWithoutSignInExitsSayingWhy() throws {
+    @Test func kaiwaServeOnAPublicAddressWithoutSignInExitsSayingWhy() async throws {
         let directory = try makeTemporaryDirectory()
-        let run = try StoreCommandTests.run(
+        let run = try await StoreCommandTests.run(
             ["serve", "--host", "0.0.0.0", "--port", "\(try freeLoopbackPort())"],
             environment: ["KAIWA_SQLITE_PATH": directory.appendingPathComponent("k.sqlite").path, "KAIWA_LOG_LEVEL": "warning"]
         )

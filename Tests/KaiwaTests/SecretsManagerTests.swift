@@ -11,7 +11,7 @@ import Testing
     }
 
     /// Creates a secret with botocore, the reference client.
-    static func createSecret(endpoint: String, id: String, value: String) throws {
+    static func createSecret(endpoint: String, id: String, value: String) async throws {
         let script = """
             import boto3, sys
             client = boto3.client("secretsmanager", endpoint_url=sys.argv[1], region_name="ap-northeast-1",
@@ -21,16 +21,15 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script, endpoint, id, value]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let result = try await runToExit(process)
+        #expect(result.status == 0, "\(result.errors)")
     }
 
     typealias TestingKeys = MotoServer.TestingKeys
 
     @Test func connpassKeyComesFromSecretsManagerWhenNotConfigured() async throws {
         try await Self.withMoto { endpoint in
-            try Self.createSecret(endpoint: endpoint, id: "confee/connpass-api-key", value: #"{"api_key":"key-from-secrets-manager"}"#)
+            try await Self.createSecret(endpoint: endpoint, id: "confee/connpass-api-key", value: #"{"api_key":"key-from-secrets-manager"}"#)
             let secrets = SecretsManagerClient(endpoint: endpoint, region: "ap-northeast-1", credentials: TestingKeys(), client: testHTTPClient)
             #expect(try await secrets.secretString(id: "confee/connpass-api-key").contains("key-from-secrets-manager"))
             await #expect(throws: SecretsManagerClient.Failure.self) { try await secrets.secretString(id: "no/such/secret") }

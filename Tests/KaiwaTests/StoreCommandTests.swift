@@ -4,20 +4,12 @@ import Testing
 
 /// `kaiwa store create-tables` as people run it: the real binary against moto_server.
 struct StoreCommandTests {
-    static func run(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String, errors: String) {
+    static func run(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kaiwa")
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+        return try await runToExit(process)
     }
 
     @Test func createTablesCreatesTheFiveTablesOnceAndSaysSo() async throws {
@@ -26,19 +18,19 @@ struct StoreCommandTests {
             "AWS_ENDPOINT_URL_DYNAMODB": try await MotoServer.shared.url(), "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "ap-northeast-1",
         ]
-        let first = try Self.run(["store", "create-tables", "--table-prefix", prefix], environment: environment)
+        let first = try await Self.run(["store", "create-tables", "--table-prefix", prefix], environment: environment)
         #expect(first.status == 0)
         #expect(first.output.split(separator: "\n").count == 5)
         #expect(first.output.contains("\(prefix)Access: created"))
         #expect(first.output.contains("\(prefix)ChatHistory: created, time to live enabled on expireAt"))
-        let second = try Self.run(["store", "create-tables", "--table-prefix", prefix], environment: environment)
+        let second = try await Self.run(["store", "create-tables", "--table-prefix", prefix], environment: environment)
         #expect(second.status == 0)
         #expect(second.output.contains("\(prefix)ChatHistory: already exists"))
         #expect(try await DynamoDBTables(prefix: prefix).problems(using: MotoServer.client()).isEmpty)
     }
 
-    @Test func createTablesWithoutAReachableDynamoDBFailsWithTheReason() throws {
-        let failed = try Self.run(
+    @Test func createTablesWithoutAReachableDynamoDBFailsWithTheReason() async throws {
+        let failed = try await Self.run(
             ["store", "create-tables"],
             environment: [
                 "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
