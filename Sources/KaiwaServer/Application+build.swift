@@ -184,7 +184,7 @@ public func buildApplication(
 
     var app = Application(
         router: router,
-        server: .http1WebSocketUpgrade(
+        server: .kaiwa(
             webSocketRouter: router,
             configuration: .init(ws: .init(maxFrameSize: configuration.webSocketMaxFrameBytes * 4))
         ),

@@ -3,6 +3,7 @@ import Hummingbird
 import KaiwaCore
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// The one place where errors become HTTP responses: `{"error": code, "message": text}` with
 /// the error's status, or OpenAI's shape under `/v1/` (where OpenAI's SDKs read them). Errors
@@ -14,7 +15,10 @@ struct ErrorResponseMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let clientError = Self.clientError(for: error, method: request.method, path: request.uri.path, logger: context.logger)
-            return Self.response(for: clientError, openAIShape: request.uri.path.hasPrefix("/v1/"))
+            var response = Self.response(for: clientError, openAIShape: request.uri.path.hasPrefix("/v1/"))
+            // What follows a body that cannot be parsed cannot be read as requests either.
+            if error is HTTPParserError { response.headers[.connection] = "close" }
+            return response
         }
     }
 
@@ -50,6 +54,8 @@ struct ErrorResponseMiddleware<Context: RequestContext>: RouterMiddleware {
             return .notFound("There is nothing at \(method) \(path).")
         case let error as HTTPError where error.status == .methodNotAllowed:
             return KaiwaError(.methodNotAllowed, "\(method) is not allowed on \(path).")
+        case let error as HTTPParserError:
+            return .badRequest(MalformedRequestGuard.message(for: error))
         case is NIOTooManyBytesError:
             return KaiwaError(.payloadTooLarge, "The request body is too large.")
         case let error as any HTTPResponseError where (400..<500).contains(error.status.code):

@@ -1,18 +1,18 @@
 import Foundation
 
 /// Sends bytes exactly as given to a loopback port and returns what comes back (until the
-/// server closes, or the head of an answer arrived, or `timeout` passes): for requests no HTTP
-/// client would send as they are. The blocking socket calls run on a thread of their own, off
-/// the cooperative pool that the server under test needs.
-func rawHTTPExchange(port: Int, _ request: String, timeout: TimeInterval = 5) async throws -> String {
+/// server closes, or the head of an answer arrived unless `untilClosed`, or `timeout` passes):
+/// for requests no HTTP client would send as they are. The blocking socket calls run on a
+/// thread of their own, off the cooperative pool that the server under test needs.
+func rawHTTPExchange(port: Int, _ request: String, timeout: TimeInterval = 5, untilClosed: Bool = false) async throws -> String {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
-            continuation.resume(with: Result { try blockingExchange(port: port, request, timeout: timeout) })
+            continuation.resume(with: Result { try blockingExchange(port: port, request, timeout: timeout, untilClosed: untilClosed) })
         }
     }
 }
 
-private func blockingExchange(port: Int, _ request: String, timeout: TimeInterval) throws -> String {
+private func blockingExchange(port: Int, _ request: String, timeout: TimeInterval, untilClosed: Bool) throws -> String {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw NoFreePort() }
     defer { close(descriptor) }
@@ -32,7 +32,7 @@ private func blockingExchange(port: Int, _ request: String, timeout: TimeInterva
         if count <= 0 { break }
         received += buffer[0..<count]
         // An upgrade or a complete small answer: enough to read the status and headers.
-        if String(decoding: received, as: UTF8.self).contains("\r\n\r\n") && received.count < 4096 { break }
+        if !untilClosed && String(decoding: received, as: UTF8.self).contains("\r\n\r\n") && received.count < 4096 { break }
     }
     return String(decoding: received, as: UTF8.self)
 }

@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+
+@testable import KaiwaServer
+
+/// Requests that are not valid HTTP/1.1 get a 400 JSON error and a closed connection, never a
+/// 500 or no answer at all, and the server goes on answering everyone else.
+struct MalformedHTTPTests {
+    static let cases: [(name: String, request: String)] = [
+        (
+            "a chunk size that is not hex",
+            "POST /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "ZZ\r\n{\"message\":\"hi\"}\r\n0\r\n\r\n"
+        ),
+        ("a header line without a colon", "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header Line\r\n\r\n"),
+        ("a Content-Length that is not a number", "POST /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n"),
+        ("a request line that is not HTTP", "GARBAGE\r\n\r\n"),
+    ]
+
+    @Test(arguments: cases.map(\.name))
+    func aMalformedRequestIsA400JSONErrorAndItsConnectionCloses(name: String) async throws {
+        let request = try #require(Self.cases.first { $0.name == name }?.request)
+        try await AppHarness().runLive { port in
+            let answer = try await rawHTTPExchange(port: port, request, timeout: 5, untilClosed: true)
+            #expect(answer.hasPrefix("HTTP/1.1 400"), "\(name): \(answer.prefix(200))")
+            #expect(answer.lowercased().contains("connection: close"))
+            #expect(answer.contains(#""error":"bad_request""#))
+            #expect(answer.contains("not valid HTTP"))
+
+            let ping = try await rawHTTPExchange(port: port, "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(ping.hasPrefix("HTTP/1.1 200"))
+        }
+    }
+}
