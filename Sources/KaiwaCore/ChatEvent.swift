@@ -14,7 +14,8 @@ public enum ChatEvent: Sendable, Hashable {
     /// The reply is complete (or was stopped) and stored as `messageID`; `model` (a catalogue
     /// name) wrote it; `costUSD` is what it cost when the model's prices are known.
     case done(messageID: String, response: String, stopped: Bool, model: String? = nil, costUSD: Double? = nil)
-    /// The reply failed; `code` is a `KaiwaError.Code` raw value.
+    /// The reply failed; `code` is a `KaiwaError.Code` raw value, or `reply_interrupted` when a
+    /// resumed reply stopped without its last event because the server writing it went away.
     case error(code: String, message: String)
 
     /// The event's name: the SSE `event:` field and the WebSocket `type` field.

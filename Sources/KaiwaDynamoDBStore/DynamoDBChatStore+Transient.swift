@@ -98,6 +98,16 @@ extension DynamoDBChatStore {
         }
     }
 
+    public func isSessionClaimed(_ session: SessionID, byReply replyID: String, now: Date) async throws -> Bool {
+        guard
+            let claim = try await client.getItem(
+                table: tables.replyEvents, key: ["sessionId": .string(session.rawValue), "eventKey": .string(StoredItems.claimKey)]
+            )
+        else { return false }
+        guard claim["replyId"]?.stringValue == replyID, let until = claim["expiresAtMillis"]?.intValue else { return false }
+        return until >= now.millis
+    }
+
     /// Deletes what expired before `now` from the connections and reply-event tables: a scan of
     /// each (both stay small because time to live also clears them), then one conditional
     /// delete per expired item, so that a record saved again meanwhile is kept.

@@ -151,6 +151,11 @@ public actor InMemoryChatStore: ChatStore {
         if claims[session]?.replyID == replyID { claims[session] = nil }
     }
 
+    public func isSessionClaimed(_ session: SessionID, byReply replyID: String, now: Date) async throws -> Bool {
+        guard let claim = claims[session] else { return false }
+        return claim.replyID == replyID && claim.until >= now
+    }
+
     public func sweepExpired(now: Date) async throws -> Int {
         claims = claims.filter { $0.value.until >= now }
         let expiredStops = stopRequests.filter { $0.value < now }.map(\.key)

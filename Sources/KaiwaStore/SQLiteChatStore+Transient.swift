@@ -130,6 +130,15 @@ extension SQLiteChatStore {
         }
     }
 
+    public func isSessionClaimed(_ session: SessionID, byReply replyID: String, now: Date) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM reply_claims WHERE session_id = ? AND reply_id = ? AND until >= ?",
+                arguments: [session.rawValue, replyID, now.millis]
+            ) ?? false
+        }
+    }
+
     public func sweepExpired(now: Date) async throws -> Int {
         try await writer.write { db in
             try db.execute(sql: "DELETE FROM reply_claims WHERE until < ?", arguments: [now.millis])

@@ -80,6 +80,9 @@ public protocol TransientStore: Sendable {
     func claimSession(_ session: SessionID, forReply replyID: String, until: Date, now: Date) async throws -> Bool
     /// Ends the reply's claim on the session (nothing when another reply holds it).
     func releaseSession(_ session: SessionID, fromReply replyID: String) async throws
+    /// Whether the reply `replyID` holds a claim on the session that has not run out by `now`:
+    /// in a store shared across instances, whether the reply is still running somewhere.
+    func isSessionClaimed(_ session: SessionID, byReply replyID: String, now: Date) async throws -> Bool
 
     /// Deletes connections, reply events and stop requests whose time is up; returns how many.
     func sweepExpired(now: Date) async throws -> Int

@@ -194,6 +194,70 @@ struct StreamingTests {
         }
     }
 
+    /// What a server killed mid-reply leaves in `store` at `now`: the reply's first three events,
+    /// no last one, and its claim on the session, which runs out at `claimUntil`.
+    static func halfWrittenReply(in store: any ChatStore, session: SessionID, now: Date, claimUntil: Date) async throws {
+        _ = try await store.createSessionIfAbsent(SessionRecord(id: session, agent: "assistant", title: "t", createdAt: now, updatedAt: now))
+        let written: [ChatEvent] = [.session(id: session.rawValue), .delta(text: "Half an "), .delta(text: "answer")]
+        try await store.appendReplyEvents([
+            ReplyEventBatch(
+                sessionID: session, replyID: "r-crashed",
+                events: written.enumerated().map { SequencedChatEvent(sequence: $0.offset + 1, event: $0.element) },
+                createdAt: now, expiresAt: now.addingTimeInterval(600)
+            )
+        ])
+        _ = try await store.claimSession(session, forReply: "r-crashed", until: claimUntil, now: min(claimUntil, now))
+    }
+
+    @Test(arguments: StoreContractTests.Kind.allCases)
+    func resumingAReplyWhoseServerWentAwayEndsWithReplyInterruptedInsteadOfWaiting(kind: StoreContractTests.Kind) async throws {
+        let store = try await kind.make()
+        let session = SessionID(trusted: "crashed-\(UUID().uuidString.prefix(8))")
+        let harness = AppHarness(store: store)
+        let now = harness.clock.now()
+        try await Self.halfWrittenReply(in: store, session: session, now: now, claimUntil: now.addingTimeInterval(-60))
+        try await harness.runLive { port in
+            let started = ContinuousClock.now
+            let events = Events()
+            _ = try await SSEClient.stream(port: port, path: "/api/sessions/\(session)/stream?last_event_id=1", method: .GET) {
+                events.append($0)
+                return true
+            }
+            #expect(events.list.map(\.event) == ["delta", "delta", "error"])
+            #expect(events.list.map(\.id) == ["2", "3", "4"])
+            #expect(events.list.last?.data["error"] as? String == "reply_interrupted")
+            #expect(ContinuousClock.now - started < .seconds(5), "the stream ends at once, not after the longest a reply may run")
+        }
+    }
+
+    @Test func aReplyStillClaimedInASharedStoreIsFollowedToItsEnd() async throws {
+        let store = try await StoreContractTests.Kind.dynamodb.make()
+        let session = SessionID(trusted: "elsewhere-\(UUID().uuidString.prefix(8))")
+        // Another instance runs the reply: its claim holds for a minute more.
+        let harness = AppHarness(store: store)
+        let now = harness.clock.now()
+        try await Self.halfWrittenReply(in: store, session: session, now: now, claimUntil: now.addingTimeInterval(60))
+        try await harness.runLive { port in
+            let finisher = Task {
+                try await Task.sleep(for: .seconds(2))
+                try await store.appendReplyEvents([
+                    ReplyEventBatch(
+                        sessionID: session, replyID: "r-crashed",
+                        events: [SequencedChatEvent(sequence: 4, event: .done(messageID: "m1", response: "Half an answer", stopped: false))],
+                        createdAt: now, expiresAt: now.addingTimeInterval(600)
+                    )
+                ])
+            }
+            let events = Events()
+            _ = try await SSEClient.stream(port: port, path: "/api/sessions/\(session)/stream?last_event_id=1", method: .GET) {
+                events.append($0)
+                return true
+            }
+            try await finisher.value
+            #expect(events.list.map(\.event) == ["delta", "delta", "done"], "followed while its instance holds the claim")
+        }
+    }
+
     @Test func aReplyTheStoreCouldNotTakeCanStillBeResumedFromMemory() async throws {
         let model = SlowModel(chunks: 4, interval: .milliseconds(5))
         var harness = AppHarness(store: ReplyWriteFailingStore())

@@ -37,6 +37,13 @@ public final class LiveReply: Sendable {
 
     private let state = Mutex(State())
 
+    /// How many frames a follower may fall behind the reply (a client that stopped reading)
+    /// before it is let go: its stream ends, and it can resume from the store after the last
+    /// event it saw. Without a bound, each such client held every later event in memory.
+    public static let followerLag = 1024
+    /// How many clients may follow one reply at once; resuming beyond that is refused.
+    public static let maxFollowers = 32
+
     /// What the reply's sender was admitted with; given back when the reply ends.
     let pass: ReplyPass?
 
@@ -76,20 +83,19 @@ public final class LiveReply: Sendable {
     /// terminal event (a transport that answers once reads the rest from `eventsSoFar`, and
     /// is not woken for every delta). Call `leave()` on the follower when done.
     public func follow(after sequence: Int = 0, endOnly: Bool = false) -> ReplyFollower {
-        let (stream, continuation) = AsyncStream<ReplyFrame>.makeStream()
-        let id = state.withLock { state -> Int in
+        let (id, stream) = state.withLock { state -> (Int, AsyncStream<ReplyFrame>) in
             let id = state.nextFollowerID
             state.nextFollowerID += 1
-            for event in state.events where event.sequence > sequence && (!endOnly || event.event.isTerminal) {
-                continuation.yield(.event(event))
-            }
+            let replay = state.events.filter { $0.sequence > sequence && (!endOnly || $0.event.isTerminal) }
+            let (stream, continuation) = AsyncStream<ReplyFrame>.makeStream(bufferingPolicy: .bufferingOldest(replay.count + Self.followerLag))
+            for event in replay { continuation.yield(.event(event)) }
             if state.finishedAt != nil {
                 continuation.finish()
             } else {
                 state.followers[id] = continuation
                 if endOnly { state.endOnlyFollowers.insert(id) }
             }
-            return id
+            return (id, stream)
         }
         return ReplyFollower(reply: self, id: id, frames: stream)
     }
@@ -105,28 +111,29 @@ public final class LiveReply: Sendable {
     /// Hands `event` to the followers. `stored` says the event is already in the store.
     func publish(_ event: SequencedChatEvent, at time: Date, stored: Bool = false) {
         let isTerminal = event.event.isTerminal
-        let followers = state.withLock { state -> [AsyncStream<ReplyFrame>.Continuation] in
+        let followers = state.withLock { state -> [(id: Int, continuation: AsyncStream<ReplyFrame>.Continuation)] in
             state.events.append(event)
             if !stored { state.unflushed.append(event) }
             state.lastActivity = .now
             if isTerminal { state.finishedAt = time }
-            if isTerminal || state.endOnlyFollowers.isEmpty { return Array(state.followers.values) }
-            return state.followers.compactMap { id, follower in state.endOnlyFollowers.contains(id) ? nil : follower }
+            return state.followers.filter { isTerminal || !state.endOnlyFollowers.contains($0.key) }.map { ($0.key, $0.value) }
         }
         for follower in followers {
-            follower.yield(.event(event))
-            if isTerminal { follower.finish() }
+            if case .dropped = follower.continuation.yield(.event(event)) { removeFollower(follower.id) }
+            if isTerminal { follower.continuation.finish() }
         }
     }
 
     /// Sends a heartbeat to the followers when the reply has been quiet for `quietPeriod`.
     func heartbeatIfQuiet(for quietPeriod: Duration) {
-        let followers = state.withLock { state -> [AsyncStream<ReplyFrame>.Continuation] in
+        let followers = state.withLock { state -> [(id: Int, continuation: AsyncStream<ReplyFrame>.Continuation)] in
             guard state.finishedAt == nil, ContinuousClock.now - state.lastActivity >= quietPeriod else { return [] }
             state.lastActivity = .now
-            return Array(state.followers.values)
+            return state.followers.map { ($0.key, $0.value) }
         }
-        for follower in followers { follower.yield(.heartbeat) }
+        for follower in followers {
+            if case .dropped = follower.continuation.yield(.heartbeat) { removeFollower(follower.id) }
+        }
     }
 
     /// Takes the events that still have to be written to the store.

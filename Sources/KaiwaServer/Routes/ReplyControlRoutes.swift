@@ -22,14 +22,19 @@ struct ReplyControlRoutes<Context: SubjectRequestContext> {
             let after = try Self.lastEventID(of: request)
             try await checkOwner(of: id, context: context)
             if let reply = runner.reply(in: id) {
+                guard reply.followerCount < LiveReply.maxFollowers else {
+                    throw KaiwaError(
+                        .rateLimited, "\(LiveReply.maxFollowers) clients already follow this reply; try again when one has left.",
+                        retryAfterSeconds: 1
+                    )
+                }
                 return ReplyStreamResponse.live(reply, after: after, runner: runner, format: KaiwaSSEFormat())
             }
             guard let stored = try await store.replyEvents(in: id, after: after) else {
                 throw KaiwaError.notFound("There is no reply to resume in session \(id).")
             }
             return ReplyStreamResponse.stored(
-                stored, session: id, after: after, store: store, pollInterval: runner.settings.persistInterval,
-                maxWait: runner.settings.maxReplyTime, format: KaiwaSSEFormat()
+                stored, session: id, after: after, store: store, settings: runner.settings, clock: runner.chat.clock, format: KaiwaSSEFormat()
             )
         }
         router.post("/api/sessions/:id/stop") { _, context in

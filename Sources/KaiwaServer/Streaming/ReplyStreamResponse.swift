@@ -40,15 +40,18 @@ enum ReplyStreamResponse {
         )
     }
 
-    /// Replays a reply from the store (it runs, or ran, on another instance), polling for
-    /// new events until its last one or until `maxWait` passes.
+    /// Replays a reply from the store: one that runs, or ran, on another instance, or one
+    /// whose instance went away before it finished. New events are polled for until the
+    /// reply's last one. A reply that is no longer running anywhere (in a shared store, no
+    /// instance holds its session's claim; otherwise, this instance is not running it) ends
+    /// the stream with a `reply_interrupted` error instead of leaving the client waiting.
     static func stored(
         _ first: StoredReplyEvents,
         session: SessionID,
         after sequence: Int,
         store: any ChatStore,
-        pollInterval: Duration,
-        maxWait: Duration,
+        settings: ReplySettings,
+        clock: any WallClock,
         format: some EventStreamFormat
     ) -> Response {
         Response(
@@ -57,19 +60,49 @@ enum ReplyStreamResponse {
             body: ResponseBody { writer in
                 var batch = first
                 var last = sequence
-                let deadline = ContinuousClock.now + maxWait
+                let deadline = ContinuousClock.now + settings.maxReplyTime
+                var nextClaimCheck = ContinuousClock.now
                 while true {
                     for event in batch.events where event.sequence > last {
                         try await writer.write(ByteBuffer(string: format.encode(event)))
                         last = event.sequence
                     }
-                    if batch.isFinished || ContinuousClock.now > deadline { break }
-                    try await Task.sleep(for: pollInterval)
+                    if batch.isFinished { break }
+                    var running = ContinuousClock.now < deadline
+                    if running && ContinuousClock.now >= nextClaimCheck {
+                        running = store.isSharedAcrossInstances
+                        if running { running = try await store.isSessionClaimed(session, byReply: first.replyID, now: clock.now()) }
+                        nextClaimCheck = ContinuousClock.now + settings.stopCheckInterval
+                    }
+                    if !running {
+                        // Its last events may have been stored since they were read.
+                        if let final = try await store.replyEvents(in: session, after: last), final.replyID == first.replyID {
+                            for event in final.events where event.sequence > last {
+                                try await writer.write(ByteBuffer(string: format.encode(event)))
+                                last = event.sequence
+                            }
+                            if final.isFinished { break }
+                        }
+                        try await writer.write(ByteBuffer(string: format.encode(interrupted(after: last))))
+                        break
+                    }
+                    try await Task.sleep(for: settings.persistInterval)
                     guard let next = try await store.replyEvents(in: session, after: last), next.replyID == first.replyID else { break }
                     batch = next
                 }
                 try await writer.finish(nil)
             }
+        )
+    }
+
+    /// The event that ends the stream of a reply that stopped without its last event.
+    static func interrupted(after sequence: Int) -> SequencedChatEvent {
+        SequencedChatEvent(
+            sequence: sequence + 1,
+            event: .error(
+                code: "reply_interrupted",
+                message: "This reply stopped before it finished: the server writing it went away. Send your message again for a whole answer."
+            )
         )
     }
 }

@@ -30,6 +30,7 @@ extension FailingStore {
     func isStopRequested(ofReply replyID: String, in session: SessionID) async throws -> Bool { throw Unreachable() }
     func claimSession(_ session: SessionID, forReply replyID: String, until: Date, now: Date) async throws -> Bool { throw Unreachable() }
     func releaseSession(_ session: SessionID, fromReply replyID: String) async throws { throw Unreachable() }
+    func isSessionClaimed(_ session: SessionID, byReply replyID: String, now: Date) async throws -> Bool { throw Unreachable() }
     func sweepExpired(now: Date) async throws -> Int { throw Unreachable() }
 }
 

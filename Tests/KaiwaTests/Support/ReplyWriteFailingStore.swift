@@ -41,6 +41,9 @@ struct ReplyWriteFailingStore: ChatStore {
     func releaseSession(_ session: SessionID, fromReply replyID: String) async throws {
         try await inner.releaseSession(session, fromReply: replyID)
     }
+    func isSessionClaimed(_ session: SessionID, byReply replyID: String, now: Date) async throws -> Bool {
+        try await inner.isSessionClaimed(session, byReply: replyID, now: now)
+    }
     func sweepExpired(now: Date) async throws -> Int { try await inner.sweepExpired(now: now) }
 }
 
