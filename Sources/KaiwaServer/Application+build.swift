@@ -186,7 +186,11 @@ public func buildApplication(
         router: router,
         server: .kaiwa(
             webSocketRouter: router,
-            configuration: .init(ws: .init(maxFrameSize: configuration.webSocketMaxFrameBytes * 4))
+            configuration: .init(
+                http1: .init(idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds))),
+                ws: .init(maxFrameSize: configuration.webSocketMaxFrameBytes * 4)
+            ),
+            headTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds))
         ),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kaiwa"),
         logger: logger

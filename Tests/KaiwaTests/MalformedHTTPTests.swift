@@ -32,3 +32,24 @@ struct MalformedHTTPTests {
         }
     }
 }
+
+/// Connections that never finish a request (slowloris) are closed after `http.idle.timeout`,
+/// and the server answers everyone else meanwhile.
+struct IdleConnectionTests {
+    @Test(arguments: ["", "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n", "POST /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"mess"])
+    func aConnectionThatNeverFinishesARequestIsClosedAfterTheIdleTimeout(sent: String) async throws {
+        var harness = AppHarness()
+        harness.configuration.httpIdleTimeoutSeconds = 1
+        try await harness.runLive { port in
+            let started = ContinuousClock.now
+            async let stalled = rawHTTPExchange(port: port, sent, timeout: 10, untilClosed: true)
+            try await Task.sleep(for: .milliseconds(200))
+            let ping = try await rawHTTPExchange(port: port, "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(ping.hasPrefix("HTTP/1.1 200"), "others are answered while a connection stalls")
+            let answer = try await stalled
+            let waited = ContinuousClock.now - started
+            #expect(waited < .seconds(5), "closed after about a second, not left open (waited \(waited))")
+            #expect(!answer.hasPrefix("HTTP/1.1 200"))
+        }
+    }
+}

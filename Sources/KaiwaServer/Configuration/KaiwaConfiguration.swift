@@ -76,6 +76,11 @@ public struct KaiwaConfiguration: Sendable {
     public var webSocketMaxFrameBytes = 32 * 1024
     /// `ws.connection.ttl`: seconds a WebSocket connection record is kept (seed 002: a day).
     public var webSocketConnectionTTLSeconds = 24 * 60 * 60
+    /// `http.idle.timeout`: seconds an HTTP/1 connection may wait for its first request head,
+    /// or sit idle between requests (a body that stops arriving counts too), before it is closed.
+    /// A response being written (a reply streaming) is never idle. Longer than load balancers'
+    /// own idle timeouts (an ALB's is 60 s), so that they, not Kaiwa, close kept-alive connections.
+    public var httpIdleTimeoutSeconds = 90
     /// `reply.max.seconds`: the longest a reply may be generated before it is stopped.
     public var replyMaxSeconds = 300
     /// `reply.cancel.on.disconnect`: `true` stops a reply when its last client disconnects

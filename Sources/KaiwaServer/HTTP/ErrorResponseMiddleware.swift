@@ -55,7 +55,7 @@ struct ErrorResponseMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as HTTPError where error.status == .methodNotAllowed:
             return KaiwaError(.methodNotAllowed, "\(method) is not allowed on \(path).")
         case let error as HTTPParserError:
-            return .badRequest(MalformedRequestGuard.message(for: error))
+            return .badRequest(RequestHeadGuard.message(for: error))
         case is NIOTooManyBytesError:
             return KaiwaError(.payloadTooLarge, "The request body is too large.")
         case let error as any HTTPResponseError where (400..<500).contains(error.status.code):
