@@ -1,3 +1,6 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
 import Foundation
 import KaiwaAgent
 import KaiwaCore
@@ -36,5 +39,40 @@ struct FollowerBoundsTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+    }
+
+    @Test func atMostThirtyTwoClientsFollowOneReplyAndTheNextIsToldToRetry() async throws {
+        var harness = AppHarness()
+        harness.model = SlowModel(chunks: 500, interval: .milliseconds(20))
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        try await harness.runLive { port in
+            func request(_ method: NIOHTTP1.HTTPMethod, _ path: String, json: String? = nil) -> HTTPClientRequest {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+                request.method = method
+                if let json {
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(ByteBuffer(string: json))
+                }
+                return request
+            }
+            var open: [HTTPClientResponse] = []
+            open.append(try await client.execute(request(.POST, "/chat/stream", json: #"{"message":"hi","session_id":"crowded"}"#), timeout: .seconds(10)))
+            for _ in 1..<LiveReply.maxFollowers {
+                let resumed = try await client.execute(request(.GET, "/api/sessions/crowded/stream"), timeout: .seconds(10))
+                #expect(resumed.status == .ok)
+                open.append(resumed)
+            }
+            try await Task.sleep(for: .milliseconds(300))  // every stream has begun following
+            let refused = try await client.execute(request(.GET, "/api/sessions/crowded/stream"), timeout: .seconds(10))
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.headers.first(name: "Retry-After") == "1")
+            let body = String(buffer: try await refused.body.collect(upTo: 1 << 16))
+            #expect(body.contains("rate_limited"))
+            _ = try await client.execute(request(.POST, "/api/sessions/crowded/stop"), timeout: .seconds(10))
+            for response in open { _ = try? await response.body.collect(upTo: 1 << 24) }
+        }
+        try await client.shutdown()
     }
 }
