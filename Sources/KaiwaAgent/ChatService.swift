@@ -61,6 +61,16 @@ public struct ChatService: Sendable {
         guard text.utf8.count <= settings.maxMessageBytes else {
             throw KaiwaError(.payloadTooLarge, "The message is longer than \(settings.maxMessageBytes) bytes.")
         }
+        // Earlier messages a client sends (AgentCore's `messages`) are stored too: bounded like
+        // the history a turn reads, each like a message (one too large once broke DynamoDB's item limit).
+        guard request.priorMessages.count <= settings.historyLimit else {
+            throw KaiwaError.badRequest(
+                "Send at most \(settings.historyLimit) earlier messages (got \(request.priorMessages.count)); older ones would not be read."
+            )
+        }
+        for (index, message) in request.priorMessages.enumerated() where message.content.plainText.utf8.count > settings.maxMessageBytes {
+            throw KaiwaError(.payloadTooLarge, "Earlier message \(index + 1) is longer than \(settings.maxMessageBytes) bytes.")
+        }
         let now = clock.now()
         let existing = try await existingSession(for: request, at: now)
         let profile = agents.profile(named: existing?.agent ?? request.agent ?? agents.defaultName) ?? agents.profile(named: agents.defaultName)!

@@ -36,6 +36,25 @@ struct InvocationTests {
         }
     }
 
+    @Test func tooManyOrTooLargeEarlierMessagesAreRefusedAndNothingIsStored() async throws {
+        let store = InMemoryChatStore()
+        try await AppHarness(store: store).run { client in
+            func body(_ prior: [String]) throws -> String {
+                let messages = prior.map { ["role": "user", "content": $0] } + [["role": "user", "content": "now"]]
+                return String(decoding: try JSONSerialization.data(withJSONObject: ["messages": messages]), as: UTF8.self)
+            }
+            let headers: HTTPFields = [HTTPField.Name("X-Amzn-Bedrock-AgentCore-Runtime-Session-Id")!: Self.agentCoreSession]
+            let many = try await client.post("/invocations", json: try body(Array(repeating: "earlier", count: 51)), headers: headers)
+            #expect(many.status == .badRequest)
+            #expect((many.json["message"] as? String)?.contains("at most 50 earlier messages") == true)
+            // One earlier message over the 32 KiB a message may have; the body itself is within its 1 MiB.
+            let large = try await client.post("/invocations", json: try body(["small", String(repeating: "あ", count: 20_000)]), headers: headers)
+            #expect(large.status == .contentTooLarge)
+            #expect((large.json["message"] as? String)?.contains("Earlier message 2") == true)
+            #expect(try await store.session(SessionID(trusted: Self.agentCoreSession), ownedBy: nil) == nil)
+        }
+    }
+
     @Test func eventStreamAcceptGetsAgentCoreStyleSSE() async throws {
         try await AppHarness().runLive { port in
             let events = StreamingTests.Events()
