@@ -76,6 +76,10 @@ struct MCPToolTests {
             return try await group.next()!
         }
         #expect(afterDeath.isError)
+        // A sentence for the model and the people reading the tool's summary; the transport's
+        // own error text goes to the log only.
+        #expect(afterDeath.summary == "The tool add of test could not be reached. Try again later.")
+        #expect(afterDeath.content == afterDeath.summary)
     }
 
     @Test func agentLoopCallsAnMCPToolLikeAnyOther() async throws {

@@ -97,7 +97,7 @@ public final class MCPServers: Service, Sendable {
             do {
                 let connection = try await withTimeout(timeout) { try await open(config, base: base) }
                 let listed = try await withTimeout(timeout) { try await connection.client.listTools().tools }
-                tools += listed.map { MCPTool(server: config.name, remote: $0, client: connection.client) }
+                tools += listed.map { MCPTool(server: config.name, remote: $0, client: connection.client, logger: logger) }
                 connections.append(connection)
                 logger.info("MCP server connected", metadata: ["server": "\(config.name)", "tools": "\(listed.count)"])
             } catch {
@@ -153,6 +153,7 @@ struct MCPTool: KaiwaCore.Tool {
     let server: String
     let remote: MCP.Tool
     let client: Client
+    let logger: Logger
 
     var spec: ToolSpec {
         ToolSpec(name: Self.localName(server: server, tool: remote.name), description: remote.description ?? remote.name, inputSchema: JSONValue(remote.inputSchema))
@@ -171,7 +172,10 @@ struct MCPTool: KaiwaCore.Tool {
         do {
             result = try await client.callTool(name: remote.name, arguments: fields.mapValues(Value.init))
         } catch {
-            return .failure("The MCP server \(server) is not available: \(error)")
+            // The error's own text (a transport's, a server's stack) is for the log, not for
+            // the model or the people reading the tool's summary.
+            logger.warning("MCP tool call failed", metadata: ["server": "\(server)", "tool": "\(remote.name)", "error": "\(error)"])
+            return .failure("The tool \(remote.name) of \(server) could not be reached. Try again later.")
         }
         let text = result.content.compactMap { content -> String? in
             if case .text(let text, _, _) = content { return text }
