@@ -316,6 +316,27 @@ struct StreamingTests {
         }
     }
 
+    @Test(arguments: [StoreContractTests.Kind.memory, .sqlite])
+    func messagesSentAtOnceToOneSessionStoreOnlyTheOneThatIsAnswered(kind: StoreContractTests.Kind) async throws {
+        let store = try await kind.make()
+        var harness = AppHarness(store: store)
+        harness.model = SlowModel(chunks: 20, interval: .milliseconds(20))
+        try await harness.run { client in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        Int(try await client.post("/chat", json: #"{"message":"at once \#(index)","session_id":"raced"}"#).status.code)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.sorted() == [200] + Array(repeating: 409, count: 7))
+            // The refused ones left nothing behind: one question, one answer.
+            let stored = try await store.messages(in: SessionID(trusted: "raced"))
+            #expect(stored.map(\.role) == [.user, .assistant])
+        }
+    }
+
     @Test func pingIsBusyWhileAReplyRunsAndHealthyAfter() async throws {
         var harness = AppHarness()
         harness.model = SlowModel(chunks: 20, interval: .milliseconds(10))

@@ -24,6 +24,9 @@ public final class ReplyRunner: Service, Sendable {
         /// in the store (a resume then reads them from there, as on another instance): a
         /// tick of the tidy loop, or the resume grace when the store could not take them.
         var bySession: [SessionID: LiveReply] = [:]
+        /// Sessions whose next turn is being accepted (its message stored) but has no reply
+        /// yet: a second message meanwhile is refused before it stores anything.
+        var accepting: Set<SessionID> = []
         var draining = false
     }
 
@@ -45,11 +48,19 @@ public final class ReplyRunner: Service, Sendable {
         let replyID = UUIDString.random()
         if let id = request.sessionID {
             try await checkOwner(of: id, is: request.owner)
+            // Checked and reserved at once, so that of two messages sent together only one is stored.
             try registry.withLock { registry in
                 try Self.checkAccepting(registry, session: id)
+                registry.accepting.insert(id)
             }
         } else if registry.withLock({ $0.draining }) {
             throw Self.shuttingDown
+        }
+        var reserved = request.sessionID
+        defer {
+            // A turn refused on the way gives its reservation back (one that started a reply
+            // handed it over to the reply above, and another turn may hold it by now).
+            if let reserved { _ = registry.withLock { $0.accepting.remove(reserved) } }
         }
         let pass = try await gate?.admitReply(request.subject) ?? nil
         let turn: ChatTurn
@@ -65,6 +76,8 @@ public final class ReplyRunner: Service, Sendable {
         let reply = LiveReply(turn: turn, id: replyID, pass: pass)
         do {
             try registry.withLock { registry in
+                registry.accepting.remove(turn.session.id)
+                reserved = nil
                 try Self.checkAccepting(registry, session: turn.session.id)
                 registry.bySession[turn.session.id] = reply
             }
@@ -126,6 +139,7 @@ public final class ReplyRunner: Service, Sendable {
 
     private static func checkAccepting(_ registry: Registry, session: SessionID) throws {
         if registry.draining { throw shuttingDown }
+        if registry.accepting.contains(session) { throw busy(session) }
         if let running = registry.bySession[session], !running.isFinished { throw busy(session) }
     }
 
