@@ -133,4 +133,17 @@ struct ConnpassToolTests {
             #expect(later - earlier >= .seconds(1))
         }
     }
+
+    @Test func searchesAbandonedWhileWaitingDoNotPushLaterOnesBack() async throws {
+        let limiter = ConnpassRateLimiter(interval: .seconds(1))
+        try await limiter.waitTurn()
+        // Five searches queue up behind it and are abandoned (the tool's timeout cancels them).
+        let abandoned = (0..<5).map { _ in Task { try await limiter.waitTurn() } }
+        try await Task.sleep(for: .milliseconds(100))
+        for search in abandoned { search.cancel() }
+        let started = ContinuousClock.now
+        try await limiter.waitTurn()
+        // The next turn is a second after the first, not after five turns nobody used (~6 s).
+        #expect(ContinuousClock.now - started < .seconds(3))
+    }
 }
