@@ -190,7 +190,8 @@ public func buildApplication(
                 http1: .init(idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds))),
                 ws: .init(maxFrameSize: configuration.webSocketMaxFrameBytes * 4)
             ),
-            headTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds))
+            headTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds)),
+            maxConnections: configuration.httpMaxConnections
         ),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kaiwa"),
         logger: logger

@@ -53,3 +53,24 @@ struct IdleConnectionTests {
         }
     }
 }
+
+/// At most `http.max.connections` connections are open at once; the next are closed as they
+/// come, and the server takes connections again as soon as one closes.
+struct ConnectionBoundTests {
+    @Test func connectionsBeyondTheBoundAreClosedAndServiceReturnsWhenOneCloses() async throws {
+        var harness = AppHarness()
+        harness.configuration.httpMaxConnections = 2
+        harness.configuration.httpIdleTimeoutSeconds = 2
+        try await harness.runLive { port in
+            // Two clients connect and send nothing: the server closes them after 2 s.
+            async let first = rawHTTPExchange(port: port, "", timeout: 10, untilClosed: true)
+            async let second = rawHTTPExchange(port: port, "", timeout: 10, untilClosed: true)
+            try await Task.sleep(for: .milliseconds(500))
+            let refused = try await rawHTTPExchange(port: port, "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", timeout: 5)
+            #expect(refused.isEmpty, "a third connection is closed without an answer: \(refused.prefix(80))")
+            _ = try await (first, second)
+            let answered = try await rawHTTPExchange(port: port, "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", timeout: 5)
+            #expect(answered.hasPrefix("HTTP/1.1 200"), "served again once the others closed")
+        }
+    }
+}

@@ -90,6 +90,7 @@ extension KaiwaConfiguration {
         webSocketMaxFrameBytes = try values.int("ws.max.frame.bytes", default: webSocketMaxFrameBytes, in: 1024...(16 * 1024 * 1024))
         webSocketConnectionTTLSeconds = try values.int("ws.connection.ttl", default: webSocketConnectionTTLSeconds, in: 1...Int(Int32.max))
         httpIdleTimeoutSeconds = try values.int("http.idle.timeout", default: httpIdleTimeoutSeconds, in: 1...86_400)
+        httpMaxConnections = try values.int("http.max.connections", default: httpMaxConnections, in: 1...1_000_000)
         replyMaxSeconds = try values.int("reply.max.seconds", default: replyMaxSeconds, in: 1...86_400)
         replyCancelOnDisconnect = try values.bool("reply.cancel.on.disconnect", default: replyCancelOnDisconnect)
         replyResumeGraceSeconds = try values.int("reply.resume.grace", default: replyResumeGraceSeconds, in: 0...86_400)

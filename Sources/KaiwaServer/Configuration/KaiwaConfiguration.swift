@@ -81,6 +81,9 @@ public struct KaiwaConfiguration: Sendable {
     /// A response being written (a reply streaming) is never idle. Longer than load balancers'
     /// own idle timeouts (an ALB's is 60 s), so that they, not Kaiwa, close kept-alive connections.
     public var httpIdleTimeoutSeconds = 90
+    /// `http.max.connections`: the most connections (HTTP and WebSocket) open at once; more are
+    /// closed as they arrive, with a warning in the log at most once a second.
+    public var httpMaxConnections = 10_000
     /// `reply.max.seconds`: the longest a reply may be generated before it is stopped.
     public var replyMaxSeconds = 300
     /// `reply.cancel.on.disconnect`: `true` stops a reply when its last client disconnects

@@ -7,42 +7,6 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-extension HTTPServerBuilder {
-    /// Hummingbird's HTTP/1 server with WebSocket upgrades, plus `RequestHeadGuard`: a
-    /// request whose head cannot be parsed is answered 400 and its connection closed, and so
-    /// is a connection whose first request head has not arrived within `headTimeout`.
-    static func kaiwa<Builder: HTTPResponderBuilder & _HB_SendableMetatype>(
-        webSocketRouter: Builder,
-        configuration: HTTP1WebSocketUpgradeChannel.Configuration,
-        headTimeout: TimeAmount
-    ) -> HTTPServerBuilder where Builder.Responder.Context: WebSocketRequestContext {
-        let webSocketResponder = webSocketRouter.buildResponder()
-        return .init { responder in
-            GuardedChildChannel(
-                base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: configuration),
-                headTimeout: headTimeout
-            )
-        }
-    }
-}
-
-/// A server child channel with `RequestHeadGuard` at the end of its pipeline.
-struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
-    let base: Base
-    let headTimeout: TimeAmount
-
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Base.Value> {
-        base.setup(channel: channel, logger: logger).flatMapThrowing { value in
-            try channel.pipeline.syncOperations.addHandler(RequestHeadGuard(logger: logger, headTimeout: headTimeout))
-            return value
-        }
-    }
-
-    func handle(value: Base.Value, logger: Logger) async {
-        await base.handle(value: value, logger: logger)
-    }
-}
-
 /// Guards a connection until its first request head has been read: a head that cannot be
 /// parsed (a header line without a colon, a `Content-Length` that is not a number, a request
 /// line that is not HTTP) is answered with a 400 JSON error, and a head that has not arrived
