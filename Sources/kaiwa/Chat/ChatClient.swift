@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import OpenAPIRuntime
 
 /// The calls `kaiwa chat` makes to a running Kaiwa server: `GET /health`, `POST /chat/stream`
 /// (its Server-Sent Events as an `AsyncSequence`), `POST /api/sessions/{id}/stop`,
@@ -62,14 +63,14 @@ struct ChatClient: Sendable {
     /// Sends a message and returns the reply's events as they arrive. Ending the iteration
     /// (or cancelling the task iterating) hangs up, which does not stop the reply on the
     /// server: `stop(session:)` does.
-    func streamReply(_ message: MessageRequest) async throws -> ReplyEvents {
+    func streamReply(_ message: MessageRequest) async throws -> some AsyncSequence<ChatStreamEvent, any Error> {
         var request = makeRequest("/chat/stream", method: .POST)
         request.headers.add(name: "Accept", value: "text/event-stream")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(message)))
         let response = try await send(request, headDeadline: .minutes(5))
         guard response.status == .ok else { throw await Self.failure(from: response) }
-        return ReplyEvents(body: response.body)
+        return ReplyEvents(events: response.body.map { ArraySlice($0.readableBytesView) }.asDecodedServerSentEvents())
     }
 
     /// Asks the server to stop the reply being written in `session`; whether one was.
@@ -280,118 +281,26 @@ enum ChatStreamEvent: Sendable, Equatable {
     }
 }
 
-/// The events of `/chat/stream`'s answer, decoded as they arrive.
-struct ReplyEvents: AsyncSequence {
+/// The events of `/chat/stream`'s answer, decoded as they arrive (by OpenAPIRuntime's
+/// Server-Sent Events decoder, as the OpenAI provider reads its upstream's).
+struct ReplyEvents<Events: AsyncSequence>: AsyncSequence where Events.Element == ServerSentEvent {
     typealias Element = ChatStreamEvent
-    let body: HTTPClientResponse.Body
+    let events: Events
 
     func makeAsyncIterator() -> Iterator {
-        Iterator(bytes: body.makeAsyncIterator())
+        Iterator(events: events.makeAsyncIterator())
     }
 
     struct Iterator: AsyncIteratorProtocol {
-        var bytes: HTTPClientResponse.Body.AsyncIterator
-        var parser = ServerSentEventParser()
-        var ready: [ServerSentEventParser.Event] = []
-        var finished = false
+        var events: Events.AsyncIterator
 
         mutating func next() async throws -> ChatStreamEvent? {
-            while true {
-                if !ready.isEmpty {
-                    let event = ready.removeFirst()
-                    return try ChatStreamEvent(type: event.type, data: event.data)
-                }
-                if finished { return nil }
-                try Task.checkCancellation()
-                if let buffer = try await bytes.next() {
-                    ready = parser.feed(buffer.readableBytesView)
-                } else {
-                    finished = true
-                    ready = parser.finish()
-                }
+            while let event = try await events.next() {
+                // An event without data is not dispatched (WHATWG).
+                guard let data = event.data else { continue }
+                return try ChatStreamEvent(type: event.event, data: data)
             }
+            return nil
         }
-    }
-}
-
-/// An incremental Server-Sent Events parser (the WHATWG rules): lines end with LF, CRLF or
-/// CR; `event:`, `data:` (several are joined with LF) and `id:` fields; comments (`:`) and
-/// unknown fields are skipped; a blank line dispatches an event that has data. Bytes may be
-/// split anywhere, even inside a UTF-8 character.
-struct ServerSentEventParser: Sendable {
-    struct Event: Sendable, Equatable {
-        var type: String?
-        var data: String
-        var id: String?
-    }
-
-    private var line: [UInt8] = []
-    private var lastWasCR = false
-    private var type: String?
-    private var data: [String] = []
-    private var id: String?
-    private var sawData = false
-
-    init() {}
-
-    mutating func feed(_ bytes: some Sequence<UInt8>) -> [Event] {
-        var events: [Event] = []
-        for byte in bytes {
-            if byte == 0x0A, lastWasCR {
-                lastWasCR = false
-                continue
-            }
-            lastWasCR = byte == 0x0D
-            if byte == 0x0A || byte == 0x0D {
-                if let event = endLine() { events.append(event) }
-            } else {
-                line.append(byte)
-            }
-        }
-        return events
-    }
-
-    /// The stream ended: an event not followed by a blank line is dropped, as the
-    /// specification says.
-    mutating func finish() -> [Event] {
-        line.removeAll()
-        data.removeAll()
-        sawData = false
-        type = nil
-        return []
-    }
-
-    private mutating func endLine() -> Event? {
-        defer { line.removeAll(keepingCapacity: true) }
-        if line.isEmpty {
-            defer {
-                type = nil
-                data.removeAll()
-                sawData = false
-            }
-            guard sawData else { return nil }
-            return Event(type: type, data: data.joined(separator: "\n"), id: id)
-        }
-        if line.first == UInt8(ascii: ":") { return nil }
-        let text = String(decoding: line, as: UTF8.self)
-        let field: Substring
-        var value: Substring
-        if let colon = text.firstIndex(of: ":") {
-            field = text[..<colon]
-            value = text[text.index(after: colon)...]
-            if value.first == " " { value = value.dropFirst() }
-        } else {
-            field = Substring(text)
-            value = ""
-        }
-        switch field {
-        case "event": type = value.isEmpty ? nil : String(value)
-        case "data":
-            data.append(String(value))
-            sawData = true
-        case "id": if !value.contains("\0") { id = String(value) }
-        default: break
-        }
-        return nil
     }
 }
