@@ -204,7 +204,12 @@ public struct ChatService: Sendable {
 
     private func modelRequest(for turn: ChatTurn) async throws -> ModelRequest {
         let stored: [MessageRecord]
-        if let known = turn.knownHistory { stored = known } else { stored = try await store.messages(in: turn.session.id) }
+        if let known = turn.knownHistory {
+            stored = known
+        } else {
+            // Only what the window can hold is read, however long the conversation.
+            stored = try await store.messages(in: turn.session.id, before: nil, limit: settings.historyLimit)
+        }
         let history = stored.filter { !$0.content.isEmpty }.map(\.chatMessage)
         let window = ContextWindow.select(history, budgetTokens: historyBudget(for: turn.model), maxMessages: settings.historyLimit)
         return ModelRequest(system: systemPrompt(of: turn.profile), messages: window)

@@ -232,6 +232,26 @@ public struct DynamoDBChatStore: ChatStore {
         return try items.map(StoredItems.message).sorted { $0.sequence < $1.sequence }
     }
 
+    /// Pages back from the newest message (the sort key is time, which follows position);
+    /// messages at or after `sequence` are filtered out on the way.
+    public func messages(in id: SessionID, before sequence: Int?, limit: Int) async throws -> [MessageRecord] {
+        guard limit > 0 else { return [] }
+        var values: DynamoDBItem = [":session": .string(id.rawValue)]
+        if let sequence { values[":before"] = .int(Int64(sequence)) }
+        let query = DynamoDBClient.Query(
+            table: tables.history, keyCondition: "sessionId = :session", filter: sequence == nil ? nil : "seq < :before",
+            .init(values: values), newestFirst: true, consistent: true, limit: min(limit, pageSize ?? limit)
+        )
+        var newestFirst: [MessageRecord] = []
+        var start: DynamoDBItem?
+        repeat {
+            let page = try await client.queryPage(query, from: start)
+            newestFirst += try (page.Items ?? []).map(StoredItems.message)
+            start = page.LastEvaluatedKey
+        } while start != nil && newestFirst.count < limit
+        return newestFirst.prefix(limit).sorted { $0.sequence < $1.sequence }
+    }
+
     // MARK: Retention
 
     /// DynamoDB's time to live deletes expired items on its own, within days; this sweep makes

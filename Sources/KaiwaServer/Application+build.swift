@@ -247,7 +247,7 @@ func buildRouter(
     InvocationRoutes(runner: runner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
     ReplyControlRoutes(runner: runner, store: store).add(to: router)
     OpenAIRoutes(chat: chat, gate: access.limiter, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
-    SessionRoutes(store: store).add(to: router)
+    SessionRoutes(runner: runner).add(to: router)
     AgentRoutes(agents: dependencies.agents, models: dependencies.models).add(to: router)
     WebRoutes(assets: WebAssets.locate(configuredRoot: configuration.webRoot, logger: logger)).add(to: router)
     let conversation = WebSocketConversation(

@@ -42,6 +42,10 @@ public protocol ChatStore: TransientStore, AccessStore {
     /// The session's messages in order.
     func messages(in session: SessionID) async throws -> [MessageRecord]
 
+    /// The session's last `limit` messages whose position is below `sequence` (all positions
+    /// when `nil`), in order: a page of a long conversation, or the recent history a turn reads.
+    func messages(in session: SessionID, before sequence: Int?, limit: Int) async throws -> [MessageRecord]
+
     /// Deletes messages created before `cutoff`, and sessions not updated since `cutoff`.
     func sweep(before cutoff: Date) async throws -> SweepResult
 }

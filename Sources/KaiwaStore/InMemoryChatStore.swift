@@ -84,6 +84,10 @@ public actor InMemoryChatStore: ChatStore {
         messagesBySession[id] ?? []
     }
 
+    public func messages(in id: SessionID, before sequence: Int?, limit: Int) async throws -> [MessageRecord] {
+        Array((messagesBySession[id] ?? []).filter { $0.sequence < sequence ?? Int.max }.suffix(max(0, limit)))
+    }
+
     public func sweep(before cutoff: Date) async throws -> SweepResult {
         var removedMessages = 0
         var removedSessions = 0

@@ -160,6 +160,16 @@ public final class SQLiteChatStore: ChatStore {
         }
     }
 
+    public func messages(in id: SessionID, before sequence: Int?, limit: Int) async throws -> [MessageRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM messages WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"),
+                arguments: [id.rawValue, sequence ?? Int.max, max(0, limit)]
+            )
+            .reversed().map(Self.messageRecord)
+        }
+    }
+
     public func sweep(before cutoff: Date) async throws -> SweepResult {
         try await writer.write { db in
             let sessionMessages = try Int.fetchOne(

@@ -10,85 +10,19 @@ import Testing
 /// them, both list the same sessions, a session takes one reply at a time whichever instance is
 /// asked, and a stop sent to one stops a reply running on the other.
 @Suite(.serialized) struct MultiInstanceTests {
-    /// A `kaiwa serve` process on a free port, stopped when the test ends.
-    final class KaiwaProcess: Sendable {
-        let port: Int
-        let process: Process
-
-        init(environment: [String: String]) async throws {
-            port = try freeLoopbackPort()
-            process = Process()
-            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kaiwa")
-            process.arguments = ["serve", "--port", "\(port)", "--store", "dynamodb", "--log-level", "warning"]
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let port = port
-            try await waitUntil(timeout: .seconds(30)) {
-                (try? await HTTPClient.shared.execute(.init(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1)))?.status == .ok
-            }
-        }
-
-        func stop() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-
-        func request(_ method: NIOHTTP1.HTTPMethod, _ path: String, json: String? = nil) async throws -> (status: Int, body: [String: Any]) {
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
-            request.method = method
-            if let json {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(string: json))
-            }
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            let object = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
-            return (Int(response.status.code), object)
-        }
-    }
-
-    /// An OpenAI-compatible model: "slow please" streams a hundred words, ten a second; anything
-    /// else is answered at once with "noted". Every request body is recorded.
-    static func withFakeModel(_ body: @Sendable (_ baseURL: String, _ requests: Shared<[String]>) async throws -> Void) async throws {
-        let requests = Shared<[String]>([])
-        try await withFakeUpstream({ router in
-            router.post("/v1/chat/completions") { request, _ in
-                var request = request
-                let text = String(buffer: try await request.collectBody(upTo: 1 << 20))
-                requests.update { $0.append(text) }
-                let slow = text.contains("slow please")
-                let words = slow ? (1...100).map { "word\($0) " } : ["noted"]
-                return Response(
-                    status: .ok, headers: [.contentType: "text/event-stream"],
-                    body: ResponseBody { writer in
-                        for word in words {
-                            try await writer.write(ByteBuffer(string: "data: \(OpenAIProviderTests.delta(word))\n\n"))
-                            if slow { try await Task.sleep(for: .milliseconds(100)) }
-                        }
-                        try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-                        try await writer.finish(nil)
-                    }
-                )
-            }
-        }) { baseURL in
-            try await body(baseURL, requests)
-        }
-    }
-
     static func withTwoInstances(_ body: @Sendable (KaiwaProcess, KaiwaProcess, Shared<[String]>) async throws -> Void) async throws {
         let prefix = MotoServer.freshPrefix()
         _ = try await DynamoDBTables(prefix: prefix).create(using: try await MotoServer.client())
         let moto = try await MotoServer.shared.url()
-        try await withFakeModel { baseURL, requests in
+        try await withSlowPleaseModel { baseURL, requests in
             let environment = [
                 "AWS_ENDPOINT_URL_DYNAMODB": moto, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_REGION": "ap-northeast-1", "KAIWA_DYNAMODB_TABLE_PREFIX": prefix, "KAIWA_MODEL": "openai:fake",
                 "KAIWA_OPENAI_BASE_URL": baseURL + "/v1",
             ]
-            let first = try await KaiwaProcess(environment: environment)
+            let first = try await KaiwaProcess(arguments: ["--store", "dynamodb"], environment: environment)
             defer { first.stop() }
-            let second = try await KaiwaProcess(environment: environment)
+            let second = try await KaiwaProcess(arguments: ["--store", "dynamodb"], environment: environment)
             defer { second.stop() }
             try await body(first, second, requests)
         }

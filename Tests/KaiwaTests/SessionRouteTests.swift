@@ -51,6 +51,48 @@ struct SessionRouteTests {
         }
     }
 
+    @Test func aLongConversationComesInPagesNewestFirst() async throws {
+        let harness = AppHarness()
+        try await harness.run { client in
+            for index in 1...3 {
+                _ = try await client.post("/chat", json: #"{"message":"turn \#(index)","session_id":"long"}"#)
+            }
+            let newest = try await client.get("/api/sessions/long?limit=4")
+            #expect(newest.status == .ok)
+            #expect((newest.json["messages"] as? [[String: Any]])?.compactMap { $0["seq"] as? Int } == [3, 4, 5, 6])
+            let before = try #require(newest.json["next_before"] as? Int)
+            let earlier = try await client.get("/api/sessions/long?limit=4&before=\(before)")
+            #expect((earlier.json["messages"] as? [[String: Any]])?.compactMap { $0["text"] as? String }.first == "turn 1")
+            #expect((earlier.json["messages"] as? [[String: Any]])?.count == 2)
+            #expect(earlier.json["next_before"] == nil)
+            // Without `limit`, a short conversation is one page.
+            let whole = try await client.get("/api/sessions/long")
+            #expect((whole.json["messages"] as? [[String: Any]])?.count == 6)
+            #expect(whole.json["next_before"] == nil)
+        }
+    }
+
+    @Test(arguments: ["limit=0", "limit=1001", "limit=x", "before=0", "before=-3", "before=abc"])
+    func badMessagePageParametersAre400(query: String) async throws {
+        try await AppHarness().run { client in
+            _ = try await client.post("/chat", json: #"{"message":"hi","session_id":"paged"}"#)
+            let response = try await client.get("/api/sessions/paged?\(query)")
+            #expect(response.status == .badRequest)
+            #expect(response.json["error"] as? String == "bad_request")
+        }
+    }
+
+    @Test func aTurnReadsOnlyTheRecentHistoryNotTheWholeConversation() async throws {
+        // The store refuses to read a whole history: a turn must read a bounded page.
+        let harness = AppHarness(store: FaultInjectingStore(faults: [.wholeHistoryReads]))
+        try await harness.run { client in
+            for index in 1...3 {
+                let response = try await client.post("/chat", json: #"{"message":"turn \#(index)","session_id":"bounded"}"#)
+                #expect(response.status == .ok, "turn \(index): \(response.text)")
+            }
+        }
+    }
+
     @Test func unknownSessionIs404AndMalformedIDIs400() async throws {
         try await AppHarness().run { client in
             let unknown = try await client.get("/api/sessions/nobody-here")

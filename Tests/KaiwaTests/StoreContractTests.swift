@@ -69,6 +69,24 @@ struct StoreContractTests {
     }
 
     @Test(arguments: Kind.allCases)
+    func aLongConversationIsReadPageByPageFromTheNewestMessageBack(kind: Kind) async throws {
+        let store = try await kind.make()
+        let id = SessionID(trusted: "long")
+        _ = try await store.createSessionIfAbsent(session("long", at: t0))
+        let written = (1...25).map { NewMessage(role: $0 % 2 == 1 ? .user : .assistant, content: [.text("m\($0)")], createdAt: t0) }
+        _ = try await store.appendMessages(written, to: id, replyEvents: [])
+        let newest = try await store.messages(in: id, before: nil, limit: 10)
+        #expect(newest.map(\.sequence) == Array(16...25))
+        let earlier = try await store.messages(in: id, before: 16, limit: 10)
+        #expect(earlier.map(\.sequence) == Array(6...15))
+        let first = try await store.messages(in: id, before: 6, limit: 10)
+        #expect(first.map(\.sequence) == Array(1...5))
+        #expect(first.first?.content == [.text("m1")])
+        #expect(try await store.messages(in: id, before: 1, limit: 10).isEmpty)
+        #expect(try await store.messages(in: SessionID(trusted: "none"), before: nil, limit: 10).isEmpty)
+    }
+
+    @Test(arguments: Kind.allCases)
     func appendingToAMissingSessionIsNotFoundAndWritesNothing(kind: Kind) async throws {
         let store = try await kind.make()
         let ghost = SessionID(trusted: "ghost")

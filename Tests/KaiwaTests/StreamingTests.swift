@@ -226,7 +226,7 @@ struct StreamingTests {
             #expect(events.list.map(\.event) == ["delta", "delta", "error"])
             #expect(events.list.map(\.id) == ["2", "3", "4"])
             #expect(events.list.last?.data["error"] as? String == "reply_interrupted")
-            #expect(ContinuousClock.now - started < .seconds(5), "the stream ends at once, not after the longest a reply may run")
+            #expect(ContinuousClock.now - started < .seconds(20), "the stream ends at once, not after the longest a reply may run (300 s)")
         }
     }
 
@@ -260,7 +260,7 @@ struct StreamingTests {
 
     @Test func aReplyTheStoreCouldNotTakeCanStillBeResumedFromMemory() async throws {
         let model = SlowModel(chunks: 4, interval: .milliseconds(5))
-        var harness = AppHarness(store: ReplyWriteFailingStore())
+        var harness = AppHarness(store: FaultInjectingStore(faults: [.replyWrites]))
         harness.model = model
         try await harness.runLive { port in
             let first = Events()

@@ -159,14 +159,24 @@ export async function listSessions({ limit = 50, cursor } = {}) {
   return call(`api/sessions?${query}`);
 }
 
-/** One conversation with its messages, or `null` when the server has none with this id. */
+/**
+ * One conversation with all its messages, or `null` when the server has none with this id.
+ * The server sends a long conversation a page at a time, the newest first.
+ */
 export async function getSession(id, signal) {
+  const path = `api/sessions/${encodeURIComponent(id)}`;
+  let session;
   try {
-    return await call(`api/sessions/${encodeURIComponent(id)}`, { signal });
+    session = await call(path, { signal });
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) return null;
     throw error;
   }
+  while (session.next_before) {
+    const earlier = await call(`${path}?before=${session.next_before}`, { signal });
+    session = { ...session, messages: [...earlier.messages, ...session.messages], next_before: earlier.next_before };
+  }
+  return session;
 }
 
 export async function deleteSession(id) {

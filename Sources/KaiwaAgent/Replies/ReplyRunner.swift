@@ -14,7 +14,7 @@ public final class ReplyRunner: Service, Sendable {
     public let settings: ReplySettings
     /// Limits on who may start a reply (`nil`: none).
     private let gate: (any ReplyGate)?
-    private let logger: Logger
+    public let logger: Logger
     private let queue: AsyncStream<LiveReply>
     private let enqueue: AsyncStream<LiveReply>.Continuation
     private let registry = Mutex(Registry())
@@ -65,7 +65,10 @@ public final class ReplyRunner: Service, Sendable {
         let pass = try await gate?.admitReply(request.subject) ?? nil
         let turn: ChatTurn
         do {
-            if let id = request.sessionID { try await claim(id, for: replyID) }
+            if let id = request.sessionID {
+                try await claim(id, for: replyID)
+                try await settleHeld(id)
+            }
             turn = try await chat.begin(request)
             if request.sessionID == nil { try await claim(turn.session.id, for: replyID) }
         } catch {
@@ -116,14 +119,14 @@ public final class ReplyRunner: Service, Sendable {
 
     /// Claims the session in a store that several instances share, so that no instance starts
     /// a second reply in it.
-    private func claim(_ session: SessionID, for replyID: String) async throws {
+    func claim(_ session: SessionID, for replyID: String) async throws {
         guard chat.store.isSharedAcrossInstances else { return }
         let now = chat.clock.now()
         guard try await chat.store.claimSession(session, forReply: replyID, until: now.addingTimeInterval(settings.sessionLease.seconds), now: now)
         else { throw Self.busy(session) }
     }
 
-    private func release(_ session: SessionID, from replyID: String) async {
+    func release(_ session: SessionID, from replyID: String) async {
         guard chat.store.isSharedAcrossInstances else { return }
         do {
             // Even for a reply cancelled at shutdown: the claim would otherwise block the session for a lease.
@@ -135,6 +138,20 @@ public final class ReplyRunner: Service, Sendable {
 
     private static func busy(_ session: SessionID) -> KaiwaError {
         KaiwaError(.conflict, "A reply is still being written in session \(session). Wait for it or stop it first.")
+    }
+
+    /// Reserves a session with no reply for settling its interrupted one; `false` when a turn
+    /// or a reply holds it.
+    func reserveForSettling(_ session: SessionID) -> Bool {
+        registry.withLock { registry in
+            guard registry.bySession[session] == nil, !registry.accepting.contains(session) else { return false }
+            registry.accepting.insert(session)
+            return true
+        }
+    }
+
+    func endSettling(_ session: SessionID) {
+        _ = registry.withLock { $0.accepting.remove(session) }
     }
 
     private static func checkAccepting(_ registry: Registry, session: SessionID) throws {

@@ -94,6 +94,7 @@ extension KaiwaConfiguration {
         replyMaxSeconds = try values.int("reply.max.seconds", default: replyMaxSeconds, in: 1...86_400)
         replyCancelOnDisconnect = try values.bool("reply.cancel.on.disconnect", default: replyCancelOnDisconnect)
         replyResumeGraceSeconds = try values.int("reply.resume.grace", default: replyResumeGraceSeconds, in: 0...86_400)
+        replySessionLeaseSeconds = try values.int("reply.session.lease", default: replySessionLeaseSeconds, in: 3...3600)
         shutdownDrainSeconds = try values.int("shutdown.drain.seconds", default: shutdownDrainSeconds, in: 0...3600)
         corsAllowedOrigins = try values.list("cors.allowed.origins", default: corsAllowedOrigins)
         logFormat = try values.choice("log.format", default: logFormat)

@@ -91,6 +91,9 @@ public struct KaiwaConfiguration: Sendable {
     public var replyCancelOnDisconnect = false
     /// `reply.resume.grace`: seconds a finished reply's events can still be resumed.
     public var replyResumeGraceSeconds = 300
+    /// `reply.session.lease`: seconds a reply's claim on its session lasts in a store shared by
+    /// instances (renewed while it runs): how long a session stays busy after its instance died.
+    public var replySessionLeaseSeconds = 30
     /// `shutdown.drain.seconds`: on SIGTERM, how long running replies may finish before they are stopped.
     public var shutdownDrainSeconds = 10
     /// `cors.allowed.origins`: comma-separated origins allowed to call the API from a browser
@@ -135,7 +138,8 @@ public struct KaiwaConfiguration: Sendable {
             maxReplyTime: .seconds(replyMaxSeconds),
             cancelOnDisconnect: replyCancelOnDisconnect,
             resumeGrace: .seconds(replyResumeGraceSeconds),
-            drainPeriod: .seconds(shutdownDrainSeconds)
+            drainPeriod: .seconds(shutdownDrainSeconds),
+            sessionLease: .seconds(replySessionLeaseSeconds)
         )
     }
 

@@ -34,7 +34,7 @@ struct ReplyControlRoutes<Context: SubjectRequestContext> {
                 throw KaiwaError.notFound("There is no reply to resume in session \(id).")
             }
             return ReplyStreamResponse.stored(
-                stored, session: id, after: after, store: store, settings: runner.settings, clock: runner.chat.clock, format: KaiwaSSEFormat()
+                stored, session: id, after: after, runner: runner, format: KaiwaSSEFormat()
             )
         }
         router.post("/api/sessions/:id/stop") { _, context in

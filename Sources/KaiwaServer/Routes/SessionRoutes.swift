@@ -1,12 +1,14 @@
 import Foundation
 import Hummingbird
+import KaiwaAgent
 import KaiwaCore
 import KaiwaStore
 
 /// `/api/sessions`: the caller's conversations: list them, read one, delete one. Someone
 /// else's session is answered as a missing one.
 struct SessionRoutes<Context: SubjectRequestContext> {
-    let store: any ChatStore
+    let runner: ReplyRunner
+    var store: any ChatStore { runner.chat.store }
 
     struct SessionSummary: Encodable {
         var id: String
@@ -65,6 +67,8 @@ struct SessionRoutes<Context: SubjectRequestContext> {
         var createdAt: Date
         var updatedAt: Date
         var messages: [Message]
+        /// Pass as `before` for the page of messages before these; absent on the first page.
+        var nextBefore: Int?
     }
 
     func add(to router: Router<Context>) {
@@ -77,14 +81,23 @@ struct SessionRoutes<Context: SubjectRequestContext> {
             let next = page.count > limit ? shown.last.map { Self.encodeCursor(SessionCursor(after: $0)) } : nil
             return try JSONResponse.make(SessionList(sessions: shown.map(SessionSummary.init), nextCursor: next))
         }
-        sessions.get(":id") { _, context in
+        sessions.get(":id") { request, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
+            let (limit, before) = try Self.messagePage(from: request)
             guard let session = try await store.session(id, ownedBy: context.subject.owner) else { throw KaiwaError.sessionNotFound(id) }
-            let messages = try await store.messages(in: id)
+            // One more than asked for tells whether earlier messages remain.
+            var messages = try await store.messages(in: id, before: before, limit: limit + 1)
+            // A question without an answer may be one whose server went away mid-reply.
+            if before == nil, messages.last?.role == .user, try await runner.settleInterruptedReply(in: id) {
+                messages = try await store.messages(in: id, before: nil, limit: limit + 1)
+            }
+            let hasEarlier = messages.count > limit
+            if hasEarlier { messages.removeFirst() }
             return try JSONResponse.make(
                 SessionDetail(
                     id: id.rawValue, title: session.title, agent: session.agent, createdAt: session.createdAt,
-                    updatedAt: session.updatedAt, messages: messages.map(Message.init)
+                    updatedAt: session.updatedAt, messages: messages.map(Message.init),
+                    nextBefore: hasEarlier ? messages.first?.sequence : nil
                 )
             )
         }
@@ -101,6 +114,23 @@ struct SessionRoutes<Context: SubjectRequestContext> {
             throw KaiwaError.badRequest("`limit` must be a whole number from 1 to 200.")
         }
         return limit
+    }
+
+    /// `limit` (messages per page, newest first; 1–1000, default 200) and `before` (a position
+    /// from `next_before`) of a conversation's page.
+    static func messagePage(from request: Request) throws -> (limit: Int, before: Int?) {
+        var limit = 200
+        if let raw = request.uri.queryParameters["limit"] {
+            guard let value = Int(String(raw)), (1...1000).contains(value) else {
+                throw KaiwaError.badRequest("`limit` must be a whole number from 1 to 1000.")
+            }
+            limit = value
+        }
+        guard let raw = request.uri.queryParameters["before"] else { return (limit, nil) }
+        guard let before = Int(String(raw)), before >= 1 else {
+            throw KaiwaError.badRequest("`before` must be a message position (`next_before` of the page after).")
+        }
+        return (limit, before)
     }
 
     /// Cursors are `<updated_at in ms>.<session id>`: opaque to clients, checked on the way in.

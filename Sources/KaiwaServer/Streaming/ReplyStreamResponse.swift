@@ -4,6 +4,7 @@ import Hummingbird
 import KaiwaAgent
 import KaiwaCore
 import KaiwaStore
+import Logging
 
 /// Streams a reply's events as `text/event-stream`, with the headers that keep proxies from
 /// buffering. A client that goes away only stops following; the reply goes on (unless the
@@ -49,9 +50,7 @@ enum ReplyStreamResponse {
         _ first: StoredReplyEvents,
         session: SessionID,
         after sequence: Int,
-        store: any ChatStore,
-        settings: ReplySettings,
-        clock: any WallClock,
+        runner: ReplyRunner,
         format: some EventStreamFormat
     ) -> Response {
         Response(
@@ -60,6 +59,7 @@ enum ReplyStreamResponse {
             body: ResponseBody { writer in
                 var batch = first
                 var last = sequence
+                let (store, settings, clock) = (runner.chat.store, runner.settings, runner.chat.clock)
                 let deadline = ContinuousClock.now + settings.maxReplyTime
                 var nextClaimCheck = ContinuousClock.now
                 while true {
@@ -75,6 +75,12 @@ enum ReplyStreamResponse {
                         nextClaimCheck = ContinuousClock.now + settings.stopCheckInterval
                     }
                     if !running {
+                        // Stored as partial, with its last event, so that the history shows it too.
+                        do {
+                            try await runner.settleInterruptedReply(in: session)
+                        } catch {
+                            runner.logger.warning("Could not store an interrupted reply", metadata: ["session": "\(session)", "error": "\(error)"])
+                        }
                         // Its last events may have been stored since they were read.
                         if let final = try await store.replyEvents(in: session, after: last), final.replyID == first.replyID {
                             for event in final.events where event.sequence > last {
@@ -83,7 +89,7 @@ enum ReplyStreamResponse {
                             }
                             if final.isFinished { break }
                         }
-                        try await writer.write(ByteBuffer(string: format.encode(interrupted(after: last))))
+                        try await writer.write(ByteBuffer(string: format.encode(ReplyRunner.interruptedEvent(after: last))))
                         break
                     }
                     try await Task.sleep(for: settings.persistInterval)
@@ -92,17 +98,6 @@ enum ReplyStreamResponse {
                 }
                 try await writer.finish(nil)
             }
-        )
-    }
-
-    /// The event that ends the stream of a reply that stopped without its last event.
-    static func interrupted(after sequence: Int) -> SequencedChatEvent {
-        SequencedChatEvent(
-            sequence: sequence + 1,
-            event: .error(
-                code: "reply_interrupted",
-                message: "This reply stopped before it finished: the server writing it went away. Send your message again for a whole answer."
-            )
         )
     }
 }

@@ -17,6 +17,7 @@ struct FailingStore: ChatStore {
         throw Unreachable()
     }
     func messages(in session: SessionID) async throws -> [MessageRecord] { throw Unreachable() }
+    func messages(in session: SessionID, before sequence: Int?, limit: Int) async throws -> [MessageRecord] { throw Unreachable() }
     func sweep(before cutoff: Date) async throws -> SweepResult { throw Unreachable() }
 }
 

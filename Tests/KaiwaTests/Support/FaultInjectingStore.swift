@@ -2,9 +2,17 @@ import Foundation
 import KaiwaCore
 import KaiwaStore
 
-/// A store that takes sessions and user messages but fails every write of a reply: its
-/// message and its events (a database that filled up mid-reply).
-struct ReplyWriteFailingStore: ChatStore {
+/// An in-memory store that fails the operations a test names.
+struct FaultInjectingStore: ChatStore {
+    enum Fault: Sendable, Hashable {
+        /// Every write of a reply fails: its message and its events (a database that filled
+        /// up mid-reply); sessions and user messages are taken.
+        case replyWrites
+        /// Reading a session's whole history fails (only pages may be read).
+        case wholeHistoryReads
+    }
+
+    let faults: Set<Fault>
     let inner = InMemoryChatStore()
     var kind: String { inner.kind }
     func checkHealth() async throws { try await inner.checkHealth() }
@@ -17,15 +25,25 @@ struct ReplyWriteFailingStore: ChatStore {
     }
     func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool { try await inner.deleteSession(id, owner: owner) }
     func appendMessages(_ messages: [NewMessage], to session: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {
-        throw FailingStore.Unreachable()
+        if faults.contains(.replyWrites) { throw FailingStore.Unreachable() }
+        return try await inner.appendMessages(messages, to: session, replyEvents: replyEvents)
     }
-    func messages(in session: SessionID) async throws -> [MessageRecord] { try await inner.messages(in: session) }
+    func messages(in session: SessionID) async throws -> [MessageRecord] {
+        if faults.contains(.wholeHistoryReads) { throw FailingStore.Unreachable() }
+        return try await inner.messages(in: session)
+    }
+    func messages(in session: SessionID, before sequence: Int?, limit: Int) async throws -> [MessageRecord] {
+        try await inner.messages(in: session, before: sequence, limit: limit)
+    }
     func sweep(before cutoff: Date) async throws -> SweepResult { try await inner.sweep(before: cutoff) }
 
     func saveConnection(_ connection: ConnectionRecord) async throws { try await inner.saveConnection(connection) }
     func connection(_ id: String) async throws -> ConnectionRecord? { try await inner.connection(id) }
     func deleteConnection(_ id: String) async throws { try await inner.deleteConnection(id) }
-    func appendReplyEvents(_ batches: [ReplyEventBatch]) async throws { throw FailingStore.Unreachable() }
+    func appendReplyEvents(_ batches: [ReplyEventBatch]) async throws {
+        if faults.contains(.replyWrites) { throw FailingStore.Unreachable() }
+        try await inner.appendReplyEvents(batches)
+    }
     func replyEvents(in session: SessionID, after sequence: Int) async throws -> StoredReplyEvents? {
         try await inner.replyEvents(in: session, after: sequence)
     }
@@ -47,7 +65,7 @@ struct ReplyWriteFailingStore: ChatStore {
     func sweepExpired(now: Date) async throws -> Int { try await inner.sweepExpired(now: now) }
 }
 
-extension ReplyWriteFailingStore {
+extension FaultInjectingStore {
     func saveAPIKey(_ key: APIKeyRecord) async throws { try await inner.saveAPIKey(key) }
     func apiKey(id: String) async throws -> APIKeyRecord? { try await inner.apiKey(id: id) }
     func apiKeys(user: String?) async throws -> [APIKeyRecord] { try await inner.apiKeys(user: user) }
