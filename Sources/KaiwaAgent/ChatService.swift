@@ -193,7 +193,7 @@ public struct ChatService: Sendable {
             }
         } catch {
             logger.error("Could not store a reply", metadata: ["session": "\(turn.session.id)", "error": "\(error)"])
-            let failed = KaiwaError.internalError
+            let failed = (error as? KaiwaError) ?? (error as? any ClientFacingError)?.clientError ?? .internalError
             await send(.error(code: failed.code.rawValue, message: failed.message))
             return ReplyOutcome(message: nil, text: text, status: .error, error: failed, usage: transcript.usage, model: answered)
         }

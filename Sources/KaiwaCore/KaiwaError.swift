@@ -21,6 +21,8 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
         case quotaExceeded = "quota_exceeded"
         case internalError = "internal_error"
         case serviceUnavailable = "service_unavailable"
+        /// The store cannot be written (or read): a full disk, an unreachable database.
+        case storeUnavailable = "store_unavailable"
         case modelTimeout = "model_timeout"
 
         /// The HTTP status code this error is answered with.
@@ -37,7 +39,7 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
             case .unsupportedMediaType: 415
             case .rateLimited, .quotaExceeded: 429
             case .internalError: 500
-            case .serviceUnavailable: 503
+            case .serviceUnavailable, .storeUnavailable: 503
             case .modelTimeout: 504
             }
         }
@@ -63,6 +65,13 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func badRequest(_ message: String) -> KaiwaError { .init(.badRequest, message) }
     public static func notFound(_ message: String) -> KaiwaError { .init(.notFound, message) }
     public static let internalError = KaiwaError(.internalError, "Something went wrong on our side. Please try again.")
+    /// The store failed for a reason of its own (`reason` says which, in a few words).
+    public static func storeUnavailable(_ reason: String) -> KaiwaError {
+        .init(
+            .storeUnavailable, "Conversations cannot be saved right now (\(reason)). What was saved before is safe; please try again in a moment.",
+            retryAfterSeconds: 5
+        )
+    }
     /// A session that does not exist, or is someone else's: one sentence for both, so that
     /// the answers cannot be told apart.
     public static func sessionNotFound(_ id: SessionID) -> KaiwaError {
@@ -74,4 +83,10 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func sessionExpired(_ id: String) -> KaiwaError {
         .init(.sessionExpired, "Session \(id) has timed out. Start a new conversation to continue.")
     }
+}
+
+/// An error of a lower layer (a store's, a client's) that knows what a client may be told
+/// about it. The detail stays in the error (and the log); `clientError` is the sentence.
+public protocol ClientFacingError: Error {
+    var clientError: KaiwaError { get }
 }

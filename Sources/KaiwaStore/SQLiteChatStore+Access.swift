@@ -22,13 +22,13 @@ extension SQLiteChatStore {
     }
 
     public func apiKey(id: String) async throws -> APIKeyRecord? {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_keys WHERE id = ?"), arguments: [id]).map(Self.apiKeyRecord)
         }
     }
 
     public func apiKeys(user: String?) async throws -> [APIKeyRecord] {
-        try await pool.read { db in
+        try await read { db in
             let rows =
                 if let user {
                     try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE user = ? ORDER BY created_at DESC, id DESC", arguments: [user])
@@ -120,7 +120,7 @@ extension SQLiteChatStore {
     }
 
     public func counter(_ key: String, now: Date) async throws -> Int {
-        try await pool.read { db in
+        try await read { db in
             try Int.fetchOne(
                 db.cachedStatement(sql: "SELECT value FROM counters WHERE key = ? AND expires_at > ?"), arguments: [key, now.millis]
             ) ?? 0
@@ -150,7 +150,7 @@ extension SQLiteChatStore {
     }
 
     public func slotsTaken(_ key: String, limit: Int, now: Date) async throws -> Int {
-        try await pool.read { db in
+        try await read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM slots WHERE key = ? AND slot < ? AND until > ?", arguments: [key, limit, now.millis]) ?? 0
         }
     }

@@ -13,7 +13,7 @@ extension SQLiteChatStore {
     }
 
     public func connection(_ id: String) async throws -> ConnectionRecord? {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM connections WHERE id = ?", arguments: [id]).map { row in
                 let session: String? = row["session_id"]
                 return ConnectionRecord(
@@ -62,7 +62,7 @@ extension SQLiteChatStore {
     }
 
     public func replyEvents(in session: SessionID, after sequence: Int) async throws -> StoredReplyEvents? {
-        let stored = try await pool.read { db -> (String, [String])? in
+        let stored = try await read { db -> (String, [String])? in
             guard
                 let replyID = try String.fetchOne(
                     db,
@@ -103,7 +103,7 @@ extension SQLiteChatStore {
     }
 
     public func isStopRequested(ofReply replyID: String, in session: SessionID) async throws -> Bool {
-        try await pool.read { db in
+        try await read { db in
             try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM stop_requests WHERE session_id = ? AND reply_id = ?", arguments: [session.rawValue, replyID]
             ) ?? false
@@ -131,7 +131,7 @@ extension SQLiteChatStore {
     }
 
     public func isSessionClaimed(_ session: SessionID, byReply replyID: String, now: Date) async throws -> Bool {
-        try await pool.read { db in
+        try await read { db in
             try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM reply_claims WHERE session_id = ? AND reply_id = ? AND until >= ?",
                 arguments: [session.rawValue, replyID, now.millis]

@@ -28,7 +28,7 @@ public final class SQLiteChatStore: ChatStore {
     }
 
     public func checkHealth() async throws {
-        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sessions LIMIT 1") }
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sessions LIMIT 1") }
     }
 
     public func openSession(_ session: SessionRecord, appending messages: [NewMessage]) async throws -> (session: SessionRecord, messages: [MessageRecord]) {
@@ -70,11 +70,11 @@ public final class SQLiteChatStore: ChatStore {
     }
 
     public func session(_ id: SessionID) async throws -> SessionRecord? {
-        try await pool.read { db in try Self.fetchSession(db, id: id) }
+        try await read { db in try Self.fetchSession(db, id: id) }
     }
 
     public func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
-        try await pool.read { db in
+        try await read { db in
             // `owner = ?` rather than `owner IS ?`: only the former lets SQLite use the partial index of owned sessions.
             var conditions = [owner == nil ? "owner IS NULL" : "owner = ?"]
             var arguments: StatementArguments = owner.map { [$0] } ?? []
@@ -154,14 +154,14 @@ public final class SQLiteChatStore: ChatStore {
     }
 
     public func messages(in id: SessionID) async throws -> [MessageRecord] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM messages WHERE session_id = ? ORDER BY seq"), arguments: [id.rawValue])
                 .map(Self.messageRecord)
         }
     }
 
     public func messages(in id: SessionID, before sequence: Int?, limit: Int) async throws -> [MessageRecord] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT * FROM messages WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"),
                 arguments: [id.rawValue, sequence ?? Int.max, max(0, limit)]

@@ -38,12 +38,12 @@ final class SQLiteWriteBatcher: Sendable {
                 let settled = outcome
                 return { commitError in
                     if let commitError, case .success = settled {
-                        continuation.resume(throwing: commitError)
+                        continuation.resume(throwing: SQLiteFailure.translate(commitError))
                     } else {
-                        continuation.resume(with: settled)
+                        continuation.resume(with: settled.mapError(SQLiteFailure.translate))
                     }
                 }
-            }, fail: { continuation.resume(throwing: $0) })
+            }, fail: { continuation.resume(throwing: SQLiteFailure.translate($0)) })
             let startDraining = queue.withLock { state in
                 state.jobs.append(job)
                 defer { state.draining = true }

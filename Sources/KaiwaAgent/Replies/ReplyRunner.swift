@@ -28,6 +28,8 @@ public final class ReplyRunner: Service, Sendable {
         /// yet: a second message meanwhile is refused before it stores anything.
         var accepting: Set<SessionID> = []
         var draining = false
+        /// Event writes that failed since the last one that worked.
+        var eventWriteFailures = 0
     }
 
     public init(
@@ -341,9 +343,21 @@ public final class ReplyRunner: Service, Sendable {
         do {
             try await chat.store.appendReplyEvents(batches.map(\.1))
         } catch {
-            logger.error("Could not store reply events; trying again with the next ones", metadata: ["error": "\(error)"])
+            // Tried again four times a second while the store is down: logged once in a while.
+            let failures = registry.withLock { registry in
+                registry.eventWriteFailures += 1
+                return registry.eventWriteFailures
+            }
+            if failures == 1 || failures % 240 == 0 {
+                logger.error(
+                    "Could not store reply events; trying again with the next ones",
+                    metadata: ["error": "\(error)", "failures_in_a_row": "\(failures)"]
+                )
+            }
             for (reply, batch) in batches { reply.returnUnflushed(batch.events) }
+            return
         }
+        registry.withLock { $0.eventWriteFailures = 0 }
     }
 
     /// Forgets finished replies whose events are all in the store, and those the store could

@@ -50,6 +50,9 @@ struct ErrorResponseMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as KaiwaError:
             if error.code == .internalError { logger.error("Internal error", metadata: ["error": "\(error)"]) }
             return error
+        case let error as any ClientFacingError:
+            logger.error("Store or upstream failed", metadata: ["error": "\(error)"])
+            return error.clientError
         case let error as HTTPError where error.status == .notFound:
             return .notFound("There is nothing at \(method) \(path).")
         case let error as HTTPError where error.status == .methodNotAllowed:

@@ -22,7 +22,7 @@ enum OpenAIErrorBody {
         case .rateLimited: ("requests", "rate_limit_exceeded")
         case .quotaExceeded: ("insufficient_quota", "insufficient_quota")
         case .internalError: ("server_error", error.code.rawValue)
-        case .serviceUnavailable: ("server_error", error.code.rawValue)
+        case .serviceUnavailable, .storeUnavailable: ("server_error", error.code.rawValue)
         case .modelTimeout: ("timeout", error.code.rawValue)
         default: ("invalid_request_error", error.code.rawValue)
         }
