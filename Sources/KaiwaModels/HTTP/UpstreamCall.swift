@@ -42,11 +42,15 @@ struct UpstreamCall: Sendable {
         var attempt = 1
         while true {
             let failure: ModelError
+            /// How long the model server asked us to wait (`Retry-After` in seconds).
+            var askedToWait: Duration?
             do {
                 let response = try await client.execute(try await makeRequest(), timeout: .seconds(Int64(settings.firstTokenTimeout.seconds) + 1))
                 if (200..<300).contains(response.status.code) { return response }
                 let body = try await response.body.collect(upTo: 64 * 1024)
                 failure = classify(response.status, response.headers, String(buffer: body))
+                askedToWait = response.headers.first(name: "Retry-After").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                    .map { .seconds(max(0, $0)) }
             } catch let error as ModelError {
                 failure = error
             } catch is CancellationError {
@@ -58,13 +62,15 @@ struct UpstreamCall: Sendable {
             } catch {
                 failure = ModelError(.unavailable, "request failed: \(error)")
             }
-            let delay = retryDelay(after: attempt)
+            // A wait the server asked for is honoured; one longer than the retry budget ends the tries now.
+            let delay = max(retryDelay(after: attempt), askedToWait ?? .zero)
             guard failure.isRetryable, attempt < settings.maxAttempts, ContinuousClock.now - start + delay < settings.retryBudget else {
                 throw failure
             }
             logger.warning("Model call failed; retrying", metadata: ["attempt": "\(attempt)", "error": "\(failure)"])
+            // The next attempt's first-token window starts when it is sent, not now.
+            progress.restart(after: delay)
             try await Task.sleep(for: delay)
-            progress.restart()
             attempt += 1
         }
     }
@@ -98,7 +104,8 @@ struct UpstreamCall: Sendable {
         /// Called for each piece of the answer.
         func advanced() { value.withLock { $0 = (ContinuousClock.now, true) } }
 
-        func restart() { value.withLock { $0 = (ContinuousClock.now, false) } }
+        /// A new attempt, sent after `delay`: its answer has not begun.
+        func restart(after delay: Duration = .zero) { value.withLock { $0 = (ContinuousClock.now + delay, false) } }
     }
 }
 
