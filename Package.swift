@@ -155,6 +155,8 @@ let package = Package(
             name: "kaiwa",
             dependencies: [
                 "KaiwaServer",
+                "KaiwaDynamoDBStore",
+                "KaiwaAWS",
                 "KaiwaAuth",
                 "KaiwaStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

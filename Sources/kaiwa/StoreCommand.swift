@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import KaiwaAWS
+import KaiwaDynamoDBStore
 import KaiwaServer
 
 /// `kaiwa store …`: setting up the store.
@@ -7,7 +9,7 @@ struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Set up the chat store.",
-        subcommands: [CreateTables.self]
+        subcommands: [CreateTables.self, Tables.self]
     )
 
     /// `kaiwa store create-tables`: creates the DynamoDB tables and enables their time to live.
@@ -36,6 +38,44 @@ struct StoreCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("Could not create the tables: \(error)\n".utf8))
                 throw ExitCode.failure
             }
+        }
+    }
+}
+
+extension StoreCommand {
+    /// `kaiwa store tables`: the DynamoDB tables Kaiwa needs, as JSON, for deployment templates
+    /// (and the test that keeps `deploy/` in step with the code).
+    struct Tables: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print Kaiwa's DynamoDB tables as JSON: each CreateTable request and its time to live attribute."
+        )
+
+        @Option(help: "Prefix of the table names. Default: none (templates add their own).")
+        var tablePrefix = ""
+
+        struct Table: Encodable {
+            struct TimeToLive: Encodable {
+                var AttributeName: String
+                var Enabled = true
+            }
+            var table: DynamoDBClient.TableDefinition.CreateTableInput
+            var TimeToLiveSpecification: TimeToLive?
+
+            func encode(to encoder: any Encoder) throws {
+                try table.encode(to: encoder)
+                var container = encoder.container(keyedBy: Key.self)
+                try container.encodeIfPresent(TimeToLiveSpecification, forKey: .TimeToLiveSpecification)
+            }
+            enum Key: CodingKey { case TimeToLiveSpecification }
+        }
+
+        func run() async throws {
+            let tables = DynamoDBTables(prefix: tablePrefix).definitions.map { definition in
+                Table(table: definition.createTableInput, TimeToLiveSpecification: definition.timeToLiveAttribute.map { .init(AttributeName: $0) })
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(tables), as: UTF8.self))
         }
     }
 }

@@ -44,43 +44,7 @@ extension DynamoDBClient {
 
     /// `CreateTable` with on-demand billing. Throws `.resourceInUse` when it exists.
     public func createTable(_ table: TableDefinition) async throws {
-        struct KeyElement: Encodable {
-            var AttributeName: String
-            var KeyType: String
-        }
-        struct AttributeDefinition: Encodable, Hashable {
-            var AttributeName: String
-            var AttributeType: String
-        }
-        struct AllAttributes: Encodable { var ProjectionType = "ALL" }
-        struct IndexInput: Encodable {
-            var IndexName: String
-            var KeySchema: [KeyElement]
-            var Projection = AllAttributes()
-        }
-        struct Input: Encodable {
-            var TableName: String
-            var KeySchema: [KeyElement]
-            var AttributeDefinitions: [AttributeDefinition]
-            var BillingMode = "PAY_PER_REQUEST"
-            var GlobalSecondaryIndexes: [IndexInput]?
-        }
-        func schema(_ partition: TableDefinition.Key, _ sort: TableDefinition.Key?) -> [KeyElement] {
-            [KeyElement(AttributeName: partition.name, KeyType: "HASH")] + (sort.map { [KeyElement(AttributeName: $0.name, KeyType: "RANGE")] } ?? [])
-        }
-        let keys = [table.partitionKey, table.sortKey].compactMap { $0 } + table.indexes.flatMap { [$0.partitionKey, $0.sortKey].compactMap { $0 } }
-        var definitions: [AttributeDefinition] = []
-        for key in keys where !definitions.contains(where: { $0.AttributeName == key.name }) {
-            definitions.append(AttributeDefinition(AttributeName: key.name, AttributeType: key.type.rawValue))
-        }
-        let input = Input(
-            TableName: table.name,
-            KeySchema: schema(table.partitionKey, table.sortKey),
-            AttributeDefinitions: definitions,
-            GlobalSecondaryIndexes: table.indexes.isEmpty
-                ? nil : table.indexes.map { IndexInput(IndexName: $0.name, KeySchema: schema($0.partitionKey, $0.sortKey)) }
-        )
-        let _: Empty = try await send("CreateTable", input)
+        let _: Empty = try await send("CreateTable", table.createTableInput)
     }
 
     public struct TableDescription: Sendable, Hashable {
@@ -135,5 +99,50 @@ extension DynamoDBClient {
             var TimeToLiveSpecification: Specification
         }
         let _: Empty = try await send("UpdateTimeToLive", Input(TableName: table, TimeToLiveSpecification: .init(AttributeName: attribute)))
+    }
+}
+
+extension DynamoDBClient.TableDefinition {
+    /// The `CreateTable` request for this table (on-demand billing), also what deployment
+    /// templates must declare (`kaiwa store tables` prints it).
+    public var createTableInput: CreateTableInput {
+        typealias KeyElement = CreateTableInput.KeyElement
+        func schema(_ partition: Key, _ sort: Key?) -> [KeyElement] {
+            [KeyElement(AttributeName: partition.name, KeyType: "HASH")] + (sort.map { [KeyElement(AttributeName: $0.name, KeyType: "RANGE")] } ?? [])
+        }
+        let keys = [partitionKey, sortKey].compactMap { $0 } + indexes.flatMap { [$0.partitionKey, $0.sortKey].compactMap { $0 } }
+        var definitions: [CreateTableInput.AttributeDefinition] = []
+        for key in keys where !definitions.contains(where: { $0.AttributeName == key.name }) {
+            definitions.append(.init(AttributeName: key.name, AttributeType: key.type.rawValue))
+        }
+        return CreateTableInput(
+            TableName: name,
+            KeySchema: schema(partitionKey, sortKey),
+            AttributeDefinitions: definitions,
+            GlobalSecondaryIndexes: indexes.isEmpty ? nil : indexes.map { .init(IndexName: $0.name, KeySchema: schema($0.partitionKey, $0.sortKey)) }
+        )
+    }
+
+    /// DynamoDB's `CreateTable` input, in its own field names.
+    public struct CreateTableInput: Encodable, Sendable, Hashable {
+        public struct KeyElement: Encodable, Sendable, Hashable {
+            public var AttributeName: String
+            public var KeyType: String
+        }
+        public struct AttributeDefinition: Encodable, Sendable, Hashable {
+            public var AttributeName: String
+            public var AttributeType: String
+        }
+        public struct AllAttributes: Encodable, Sendable, Hashable { public var ProjectionType = "ALL" }
+        public struct Index: Encodable, Sendable, Hashable {
+            public var IndexName: String
+            public var KeySchema: [KeyElement]
+            public var Projection = AllAttributes()
+        }
+        public var TableName: String
+        public var KeySchema: [KeyElement]
+        public var AttributeDefinitions: [AttributeDefinition]
+        public var BillingMode = "PAY_PER_REQUEST"
+        public var GlobalSecondaryIndexes: [Index]?
     }
 }
