@@ -194,6 +194,7 @@ public func buildApplication(
             maxConnections: configuration.httpMaxConnections
         ),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kaiwa"),
+        onServerRunning: { [lambda = configuration.lambdaFunctionName] _ in StartupTime.reportReady(lambdaFunction: lambda, logger: logger) },
         logger: logger
     )
     app.addServices(dependencies.services)

@@ -5,7 +5,30 @@ import Testing
 
 struct ConfigurationTests {
     func configuration(flags: [String: String] = [:], environment: [String: String] = [:], file: String? = nil) async throws -> KaiwaConfiguration {
-        try KaiwaConfiguration(reader: await KaiwaConfiguration.reader(flags: flags, environment: environment, configFile: file))
+        try KaiwaConfiguration(
+            reader: await KaiwaConfiguration.reader(flags: flags, environment: environment, configFile: file), environment: environment
+        )
+    }
+
+    @Test func onLambdaSQLiteIsRefusedWithAMessageThatSaysToUseDynamoDB() async throws {
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await configuration(environment: ["AWS_LAMBDA_FUNCTION_NAME": "kaiwa-chat"])
+        }
+        #expect(error?.key == "store")
+        #expect(error?.description.contains("KAIWA_STORE=dynamodb") == true)
+        #expect(error?.description.contains("kaiwa-chat") == true)
+    }
+
+    @Test func onLambdaLogsAreJSONUnlessSetOtherwise() async throws {
+        let lambda = ["AWS_LAMBDA_FUNCTION_NAME": "kaiwa-chat", "KAIWA_STORE": "dynamodb"]
+        let config = try await configuration(environment: lambda)
+        #expect(config.lambdaFunctionName == "kaiwa-chat")
+        #expect(config.logFormat == .json)
+        #expect(try await configuration(environment: lambda.merging(["KAIWA_LOG_FORMAT": "text"]) { $1 }).logFormat == .text)
+        // Off Lambda, nothing changes.
+        let laptop = try await configuration()
+        #expect(laptop.lambdaFunctionName == nil)
+        #expect(laptop.logFormat == .text)
     }
 
     @Test func defaultsWorkOnALaptop() async throws {

@@ -46,12 +46,23 @@ extension KaiwaConfiguration {
     }
 
     /// Reads every setting, failing on the first value that is present but unusable.
-    public init(reader: ConfigReader) throws {
+    /// `environment` tells where the server runs (AWS Lambda sets `AWS_LAMBDA_FUNCTION_NAME`).
+    public init(reader: ConfigReader, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.init()
+        lambdaFunctionName = environment["AWS_LAMBDA_FUNCTION_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+        // Lambda's log collection reads JSON lines best; a setting still wins.
+        if lambdaFunctionName != nil { logFormat = .json }
         let values = StrictValues(reader: reader)
         host = try values.string("host", default: host)
         port = try values.int("port", default: port, in: 0...65535)
         store = try values.choice("store", default: store)
+        if let function = lambdaFunctionName, store == .sqlite {
+            throw ConfigurationError(
+                key: "store",
+                problem: "is sqlite, but Kaiwa runs on AWS Lambda here (function \(function)): a Lambda instance's disk is lost when the instance goes, "
+                    + "and with it the history. Set KAIWA_STORE=dynamodb (create the tables with `kaiwa store create-tables`)."
+            )
+        }
         sqlitePath = try values.string("sqlite.path", default: sqlitePath)
         dynamoDBTablePrefix = try values.string("dynamodb.table.prefix", default: dynamoDBTablePrefix)
         guard dynamoDBTablePrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }),

@@ -104,6 +104,9 @@ public struct KaiwaConfiguration: Sendable {
     public var auth = AuthConfiguration()
     /// `log.format`: `text` or `json` (one JSON object per line, for CloudWatch).
     public var logFormat = LogFormat.text
+    /// The AWS Lambda function Kaiwa runs as (`AWS_LAMBDA_FUNCTION_NAME`), `nil` elsewhere.
+    /// On Lambda, SQLite is refused and logs default to JSON.
+    public var lambdaFunctionName: String?
     /// `log.level`: `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.
     public var logLevel = "info"
     /// `web.root`: the folder holding the web UI; found next to the binary or in the working directory when unset.
