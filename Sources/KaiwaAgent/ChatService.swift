@@ -16,17 +16,18 @@ public struct ChatService: Sendable {
     public let settings: ChatSettings
     public let clock: any WallClock
     public let activity: ActivityTracker
+    public let metrics: KaiwaMetrics
     public let logger: Logger
 
     /// A service whose only model is `model`.
     public init(
         store: any ChatStore, model: any ModelProvider, tools: [String: any Tool] = [:], agents: AgentCatalog = .standard,
         settings: ChatSettings = .init(), clock: any WallClock = SystemWallClock(), activity: ActivityTracker? = nil,
-        logger: Logger = Logger(label: "kaiwa.chat")
+        metrics: KaiwaMetrics = .off, logger: Logger = Logger(label: "kaiwa.chat")
     ) {
         self.init(
             store: store, models: .single(model), tools: tools, agents: agents, settings: settings, clock: clock, activity: activity,
-            logger: logger
+            metrics: metrics, logger: logger
         )
     }
 
@@ -38,8 +39,10 @@ public struct ChatService: Sendable {
         settings: ChatSettings = .init(),
         clock: any WallClock = SystemWallClock(),
         activity: ActivityTracker? = nil,
+        metrics: KaiwaMetrics = .off,
         logger: Logger = Logger(label: "kaiwa.chat")
     ) {
+        self.metrics = metrics
         self.store = store
         self.models = models
         self.tools = tools
@@ -80,7 +83,7 @@ public struct ChatService: Sendable {
             let prior = request.priorMessages.map { NewMessage(role: $0.role, content: $0.content, createdAt: now) }
             messages.insert(contentsOf: prior, at: 0)
         }
-        let (session, stored) = try await store.openSession(
+        let (session, stored) = try await metrics.storeCall("open_session") { [store] in try await store.openSession(
             existing
                 ?? SessionRecord(
                     id: request.sessionID ?? .random(),
@@ -91,7 +94,7 @@ public struct ChatService: Sendable {
                     updatedAt: now
                 ),
             appending: messages
-        )
+        ) }
         // Messages that start the session are its whole history: no need to read it back.
         let history = stored.first?.sequence == 1 ? stored : nil
         return ChatTurn(session: session, userMessage: stored[stored.count - 1], profile: profile, model: model, knownHistory: history)
@@ -137,8 +140,17 @@ public struct ChatService: Sendable {
         defer { activity.replyEnded() }
 
         var sequence = 0
+        let started = ContinuousClock.now
+        var firstText: Duration?
+        var toolNames: [String: String] = [:]
         func send(_ event: ChatEvent) async {
             sequence += 1
+            switch event {
+            case .delta where firstText == nil: firstText = ContinuousClock.now - started
+            case .toolCall(let id, let name, _): toolNames[id] = name
+            case .toolResult(let id, let ok, _): metrics.toolCall(toolNames[id] ?? "unknown", ok: ok)
+            default: break
+            }
             await emit(SequencedChatEvent(sequence: sequence, event: event))
         }
         await send(.session(id: turn.session.id.rawValue))
@@ -171,6 +183,8 @@ public struct ChatService: Sendable {
             transcript.messages.append(ChatMessage(role: .assistant, content: []))
         }
         let answered = transcript.answeredBy ?? model.name
+        metrics.modelCall(model: answered, firstToken: firstText, duration: ContinuousClock.now - started, usage: transcript.usage)
+        metrics.replyEnded(outcome: status.rawValue)
         let cost = transcript.usage.flatMap { usage in models[answered]?.price?.cost(of: usage) }
         let now = clock.now()
         let messages = transcript.messages.enumerated().map { index, message in
@@ -188,8 +202,10 @@ public struct ChatService: Sendable {
         let events = replyEvents(final)
         let stored: MessageRecord?
         do {
-            stored = try await withoutCancellation { [store] in
-                try await store.appendMessages(messages, to: turn.session.id, replyEvents: events).last
+            stored = try await withoutCancellation { [store, metrics] in
+                try await metrics.storeCall("append_messages") {
+                    try await store.appendMessages(messages, to: turn.session.id, replyEvents: events).last
+                }
             }
         } catch {
             logger.error("Could not store a reply", metadata: ["session": "\(turn.session.id)", "error": "\(error)"])
@@ -208,7 +224,9 @@ public struct ChatService: Sendable {
             stored = known
         } else {
             // Only what the window can hold is read, however long the conversation.
-            stored = try await store.messages(in: turn.session.id, before: nil, limit: settings.historyLimit)
+            stored = try await metrics.storeCall("read_history") {
+                try await store.messages(in: turn.session.id, before: nil, limit: settings.historyLimit)
+            }
         }
         let history = stored.filter { !$0.content.isEmpty }.map(\.chatMessage)
         let window = ContextWindow.select(history, budgetTokens: historyBudget(for: turn.model), maxMessages: settings.historyLimit)

@@ -11,6 +11,7 @@ import KaiwaModels
 import KaiwaStore
 import KaiwaTools
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// What the application is built from. Tests pass their own (an in-memory store, a scripted
@@ -217,6 +218,15 @@ func buildRouter(
     _ configuration: KaiwaConfiguration, dependencies: AppDependencies, logger: Logger
 ) async throws -> (Router<KaiwaRequestContext>, ReplyRunner) {
     let store = dependencies.store
+    let registry = configuration.metricsEnabled ? PrometheusCollectorRegistry() : nil
+    let metrics = registry.map { registry in
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // From a fast request to a long reply (replies may run minutes).
+        factory.defaultDurationHistogramBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300].map {
+            Duration.milliseconds(Int64($0 * 1000))
+        }
+        return KaiwaMetrics(factory: factory)
+    } ?? .off
     let chat = ChatService(
         store: store,
         models: dependencies.models,
@@ -224,6 +234,7 @@ func buildRouter(
         agents: dependencies.agents,
         settings: configuration.chatSettings,
         clock: dependencies.clock,
+        metrics: metrics,
         logger: logger
     )
     let access = try await AccessControl.make(
@@ -232,7 +243,7 @@ func buildRouter(
     let runner = ReplyRunner(chat: chat, settings: configuration.replySettings, gate: access.limiter, logger: logger)
 
     let router = Router(context: KaiwaRequestContext.self)
-    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: RequestLogMiddleware(metrics: metrics))
     router.add(middleware: BrowserGuardMiddleware(listenHost: configuration.host, extraHosts: configuration.auth.allowedHosts))
     router.add(middleware: CrossOriginMiddleware(policy: CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins)))
     router.add(middleware: ErrorResponseMiddleware())
@@ -242,6 +253,7 @@ func buildRouter(
             clientAddressHeader: configuration.auth.clientAddressHeader.flatMap { HTTPField.Name($0) }
         )
     )
+    if let registry { MetricsRoutes(registry: registry, token: configuration.metricsToken).add(to: router) }
     AuthRoutes(authenticator: access.authenticator, limiter: access.limiter, settings: configuration.auth).add(to: router)
     HealthRoutes(store: store, models: dependencies.models, activity: chat.activity).add(to: router)
     ChatRoutes(runner: runner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)

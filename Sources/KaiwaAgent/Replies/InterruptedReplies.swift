@@ -69,6 +69,7 @@ extension ReplyRunner {
             expiresAt: now.addingTimeInterval(settings.resumeGrace.seconds)
         )
         _ = try await chat.store.appendMessages([message], to: session, replyEvents: [batch])
+        chat.metrics.replyEnded(outcome: "interrupted")
         logger.warning(
             "Stored an interrupted reply as partial: the server writing it went away",
             metadata: ["session": "\(session)", "reply": "\(stored.replyID)", "characters": "\(text.count)"]

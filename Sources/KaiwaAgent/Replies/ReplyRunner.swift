@@ -341,7 +341,7 @@ public final class ReplyRunner: Service, Sendable {
         }
         guard !batches.isEmpty else { return }
         do {
-            try await chat.store.appendReplyEvents(batches.map(\.1))
+            try await chat.metrics.storeCall("append_reply_events") { try await chat.store.appendReplyEvents(batches.map(\.1)) }
         } catch {
             // Tried again four times a second while the store is down: logged once in a while.
             let failures = registry.withLock { registry in

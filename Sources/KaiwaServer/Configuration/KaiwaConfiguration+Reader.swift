@@ -114,6 +114,8 @@ extension KaiwaConfiguration {
             throw ConfigurationError(key: "log.level", problem: "is \"\(logLevel)\"; use one of trace, debug, info, notice, warning, error, critical.")
         }
         webRoot = try values.optionalString("web.root")
+        metricsEnabled = try values.bool("metrics.enabled", default: metricsEnabled)
+        metricsToken = try values.optionalString("metrics.token")
         auth = try AuthConfiguration(reading: values)
         if modelsPath == nil { _ = try modelChoice }
         guard URL(string: openAIBaseURL)?.scheme?.hasPrefix("http") == true else {

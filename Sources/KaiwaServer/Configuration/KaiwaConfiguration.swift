@@ -104,6 +104,10 @@ public struct KaiwaConfiguration: Sendable {
     public var auth = AuthConfiguration()
     /// `log.format`: `text` or `json` (one JSON object per line, for CloudWatch).
     public var logFormat = LogFormat.text
+    /// `metrics.enabled`: serve `GET /metrics` (Prometheus text format).
+    public var metricsEnabled = false
+    /// `metrics.token`: when set, `/metrics` needs `Authorization: Bearer <token>` (never logged).
+    public var metricsToken: String?
     /// The AWS Lambda function Kaiwa runs as (`AWS_LAMBDA_FUNCTION_NAME`), `nil` elsewhere.
     /// On Lambda, SQLite is refused and logs default to JSON.
     public var lambdaFunctionName: String?

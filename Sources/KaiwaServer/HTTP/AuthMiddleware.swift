@@ -40,6 +40,8 @@ struct AuthMiddleware<Context: SubjectRequestContext>: RouterMiddleware {
         switch (request.method, path) {
         case (.options, _): return true
         case (_, "/ping"), (_, "/health"), (.get, "/api/auth/config"), (.get, "/openapi.json"): return true
+        // It has a token of its own (`metrics.token`), for scrapers rather than users.
+        case (.get, "/metrics"): return true
         case (.get, "/"), (.head, "/"): return true
         case (.get, _), (.head, _): return path.hasPrefix("/ui/")
         default: return false

@@ -1,15 +1,18 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import KaiwaAgent
 import KaiwaCore
 import Logging
 import NIOCore
 
 /// Gives each request an id (the client's `X-Request-Id` when it is a sane one, else
 /// Hummingbird's own request id), returns it
-/// in the response, and logs one line per request: id, method, path, status, duration.
+/// in the response, and logs one line per request: id, method, path, status, duration; the
+/// same goes to the request metrics, by route.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     static var headerName: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
+    var metrics: KaiwaMetrics = .off
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -20,16 +23,17 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             var response = try await next(request, context)
             response.headers[Self.headerName] = requestID
-            log(request, status: response.status.code, since: start, logger: logger)
+            log(request, status: response.status.code, since: start, route: context.endpointPath, logger: logger)
             return response
         } catch {
-            log(request, status: (error as? any HTTPResponseError)?.status.code ?? 500, since: start, logger: logger)
+            log(request, status: (error as? any HTTPResponseError)?.status.code ?? 500, since: start, route: context.endpointPath, logger: logger)
             throw error
         }
     }
 
-    private func log(_ request: Request, status: Int, since start: ContinuousClock.Instant, logger: Logger) {
+    private func log(_ request: Request, status: Int, since start: ContinuousClock.Instant, route: String?, logger: Logger) {
         let elapsed = ContinuousClock.now - start
+        metrics.httpRequest(method: request.method.rawValue, route: route ?? "unmatched", status: status, duration: elapsed)
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         logger.info(
             "request",

@@ -25,7 +25,11 @@ enum ReplyStreamResponse {
             headers: headers,
             body: ResponseBody { writer in
                 let follower = reply.follow(after: sequence)
-                defer { runner.leave(follower) }
+                runner.chat.metrics.stream("sse", opened: true)
+                defer {
+                    runner.leave(follower)
+                    runner.chat.metrics.stream("sse", opened: false)
+                }
                 try await runner.following {
                     for await frame in follower.frames {
                         switch frame {
@@ -60,6 +64,8 @@ enum ReplyStreamResponse {
                 var batch = first
                 var last = sequence
                 let (store, settings, clock) = (runner.chat.store, runner.settings, runner.chat.clock)
+                runner.chat.metrics.stream("sse", opened: true)
+                defer { runner.chat.metrics.stream("sse", opened: false) }
                 let deadline = ContinuousClock.now + settings.maxReplyTime
                 var nextClaimCheck = ContinuousClock.now
                 while true {

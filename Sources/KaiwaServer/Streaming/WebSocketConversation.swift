@@ -41,6 +41,8 @@ struct WebSocketConversation {
             id: UUIDString.random(), createdAt: clock.now(), expiresAt: clock.now().addingTimeInterval(connectionTTL.seconds)
         )
         await record(connection)
+        runner.chat.metrics.stream("websocket", opened: true)
+        defer { runner.chat.metrics.stream("websocket", opened: false) }
         await withTaskGroup(of: Void.self) { group in
             var current: LiveReply?
             do {
