@@ -28,6 +28,8 @@ public struct AppDependencies: Sendable {
     public var services: [any Service]
     /// Fetches the OIDC provider's documents (`auth.mode` with `jwt`); AsyncHTTPClient's shared client when `nil`.
     public var documentFetcher: (any DocumentFetcher)?
+    /// The API Gateway Management API client for an endpoint, for `apigw.websocket.path`.
+    public var webSocketManagement: (@Sendable (_ endpoint: String) -> APIGatewayManagementClient)?
 
     public init(
         store: any ChatStore, models: ModelCatalog, tools: [String: any Tool] = [:], agents: AgentCatalog = .standard,
@@ -122,10 +124,14 @@ public struct AppDependencies: Sendable {
             }
         }
         let factory = ModelFactory(configuration: configuration, environment: environment, credentials: credentials, client: client, logger: logger)
-        return AppDependencies(
+        var dependencies = AppDependencies(
             store: store, models: try factory.catalog(modelSpecs, defaultName: defaultModel), tools: tools, agents: agents,
             services: services, documentFetcher: HTTPDocumentFetcher(client: client)
         )
+        dependencies.webSocketManagement = { endpoint in
+            APIGatewayManagementClient(endpoint: endpoint, region: region, credentials: credentials, client: client)
+        }
+        return dependencies
     }
 }
 
@@ -263,6 +269,16 @@ func buildRouter(
     SessionRoutes(runner: runner).add(to: router)
     AgentRoutes(agents: dependencies.agents, models: dependencies.models).add(to: router)
     WebRoutes(assets: WebAssets.locate(configuredRoot: configuration.webRoot, logger: logger)).add(to: router)
+    if let path = configuration.apiGatewayWebSocketPath {
+        guard let management = dependencies.webSocketManagement else {
+            throw ConfigurationError(key: "apigw.websocket.path", problem: "is set, but this server has no API Gateway Management API client")
+        }
+        APIGatewayWebSocketRoutes(
+            path: path, runner: runner, management: management, managementEndpoint: configuration.apiGatewayManagementEndpoint,
+            requiresSignIn: configuration.auth.mode != .none, connectionTTL: .seconds(configuration.webSocketConnectionTTLSeconds),
+            logger: logger
+        ).add(to: router)
+    }
     let conversation = WebSocketConversation(
         runner: runner, store: store, clock: dependencies.clock, maxFrameBytes: configuration.webSocketMaxFrameBytes,
         connectionTTL: .seconds(configuration.webSocketConnectionTTLSeconds), limiter: access.limiter, logger: logger

@@ -114,6 +114,11 @@ extension KaiwaConfiguration {
             throw ConfigurationError(key: "log.level", problem: "is \"\(logLevel)\"; use one of trace, debug, info, notice, warning, error, critical.")
         }
         webRoot = try values.optionalString("web.root")
+        apiGatewayWebSocketPath = try values.optionalString("apigw.websocket.path")
+        if let path = apiGatewayWebSocketPath, !path.hasPrefix("/") || path.contains(" ") {
+            throw ConfigurationError(key: "apigw.websocket.path", problem: "is \"\(path)\"; give a path that starts with / (e.g. /apigw/websocket)")
+        }
+        apiGatewayManagementEndpoint = try values.optionalString("apigw.management.endpoint")
         metricsEnabled = try values.bool("metrics.enabled", default: metricsEnabled)
         metricsToken = try values.optionalString("metrics.token")
         auth = try AuthConfiguration(reading: values)

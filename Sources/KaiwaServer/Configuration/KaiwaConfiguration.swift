@@ -104,6 +104,12 @@ public struct KaiwaConfiguration: Sendable {
     public var auth = AuthConfiguration()
     /// `log.format`: `text` or `json` (one JSON object per line, for CloudWatch).
     public var logFormat = LogFormat.text
+    /// `apigw.websocket.path`: where API Gateway WebSocket events arrive (the Lambda Web
+    /// Adapter's `AWS_LWA_PASS_THROUGH_PATH`); off when unset.
+    public var apiGatewayWebSocketPath: String?
+    /// `apigw.management.endpoint`: the Management API endpoint to use instead of the one each
+    /// event names (`https://{domainName}/{stage}`), e.g. behind a custom domain.
+    public var apiGatewayManagementEndpoint: String?
     /// `metrics.enabled`: serve `GET /metrics` (Prometheus text format).
     public var metricsEnabled = false
     /// `metrics.token`: when set, `/metrics` needs `Authorization: Bearer <token>` (never logged).

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import KaiwaAWS
 import KaiwaAgent
 import KaiwaCore
 import KaiwaModels
@@ -17,11 +18,13 @@ struct AppHarness {
     /// The model catalogue; `model` alone when `nil`.
     var models: ModelCatalog?
     var agents: AgentCatalog = .standard
+    var webSocketManagement: (@Sendable (String) -> APIGatewayManagementClient)?
 
     func run(mode: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var configuration = self.configuration
         configuration.port = 0
-        let dependencies = AppDependencies(store: store, models: models ?? .single(model), tools: tools, agents: agents, clock: clock)
+        var dependencies = AppDependencies(store: store, models: models ?? .single(model), tools: tools, agents: agents, clock: clock)
+        dependencies.webSocketManagement = webSocketManagement
         let app = try await buildApplication(configuration, dependencies: dependencies)
         try await app.test(mode, body)
     }

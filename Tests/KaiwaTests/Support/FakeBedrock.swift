@@ -43,8 +43,8 @@ enum FakeBedrock {
         )
     }
 
-    /// Whether the request carries a valid SigV4 signature by `credentials` for `bedrock`.
-    static func hasValidSignature(_ request: Request, body: [UInt8], port: Int) -> Bool {
+    /// Whether the request carries a valid SigV4 signature by `credentials` for `service`.
+    static func hasValidSignature(_ request: Request, body: [UInt8], port: Int, service: String = "bedrock") -> Bool {
         guard let authorization = request.headers[.authorization],
             let date = request.headers[HTTPField.Name("X-Amz-Date")!],
             let signedPart = authorization.split(separator: ",").first(where: { $0.contains("SignedHeaders=") }),
@@ -60,7 +60,7 @@ enum FakeBedrock {
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
         guard let when = formatter.date(from: date), let url = URL(string: "http://127.0.0.1:\(port)\(request.head.path ?? "/")") else { return false }
-        let expected = SigV4Signer(credentials: credentials, region: String(region), service: "bedrock")
+        let expected = SigV4Signer(credentials: credentials, region: String(region), service: service)
             .signatureHeaders(method: request.method.rawValue, url: url, headers: headers, body: body, date: when)
         return expected.first { $0.name == "Authorization" }?.value == authorization
             && request.headers[HTTPField.Name("X-Amz-Security-Token")!] == credentials.sessionToken
