@@ -69,6 +69,23 @@ struct WebSocketTests {
         }
     }
 
+    @Test func aStopThatArrivesWhileTheReplyIsBeingStoredIsStillAnswered() async throws {
+        // The reply's text is written at once; storing it takes half a second, and the stop comes then.
+        try await AppHarness(store: FaultInjectingStore(faults: [.slowReplyWrites])).runLive { port in
+            let (inbox, _) = try await converse(port: port) { send, waitFor in
+                try await send(#"{"action":"sendMessage","message":"こんにちは","session_id":"late-stop"}"#)
+                try await waitFor("delta")
+                try await send(#"{"action":"stop"}"#)
+                try await waitFor("done")
+                try await waitFor("stop")
+            }
+            let done = inbox.messages.first { $0["type"] as? String == "done" }
+            #expect(done?["stopped"] as? Bool == false)
+            let answer = inbox.messages.first { $0["type"] as? String == "stop" }
+            #expect(answer?["stopped"] as? Bool == false, "the stop got no frame back: \(inbox.types)")
+        }
+    }
+
     @Test func garbageAndUnknownActionsGetErrorFramesAndTheConnectionStaysOpen() async throws {
         try await AppHarness().runLive { port in
             let (inbox, _) = try await converse(port: port) { send, waitFor in

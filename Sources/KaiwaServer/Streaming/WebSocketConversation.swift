@@ -76,6 +76,7 @@ struct WebSocketConversation {
                             // A running reply answers with its `done` (stopped); otherwise say that nothing was stopped.
                             if let running = current, !running.isFinished {
                                 running.stop()
+                                group.addTask { await answerIfTooLate(running, to: outbound) }
                             } else {
                                 try await outbound.write(.text(#"{"type":"stop","stopped":false}"#))
                             }
@@ -110,6 +111,19 @@ struct WebSocketConversation {
                     return
                 }
             }
+        }
+    }
+
+    /// A stop that arrived while the reply was already being stored does not stop it: its
+    /// `done` says `stopped: false`, and this frame answers the stop.
+    private func answerIfTooLate(_ reply: LiveReply, to outbound: WebSocketOutboundWriter) async {
+        let follower = reply.follow()
+        defer { runner.leave(follower) }
+        for await frame in follower.frames {
+            guard case .event(let event) = frame, event.event.isTerminal else { continue }
+            if case .done(_, _, true, _, _) = event.event { return }
+            try? await outbound.write(.text(#"{"type":"stop","stopped":false}"#))
+            return
         }
     }
 

@@ -10,6 +10,8 @@ struct FaultInjectingStore: ChatStore {
         case replyWrites
         /// Reading a session's whole history fails (only pages may be read).
         case wholeHistoryReads
+        /// Writing a reply takes half a second (a slow disk).
+        case slowReplyWrites
     }
 
     let faults: Set<Fault>
@@ -26,6 +28,7 @@ struct FaultInjectingStore: ChatStore {
     func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool { try await inner.deleteSession(id, owner: owner) }
     func appendMessages(_ messages: [NewMessage], to session: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {
         if faults.contains(.replyWrites) { throw FailingStore.Unreachable() }
+        if faults.contains(.slowReplyWrites) { try await Task.sleep(for: .milliseconds(500)) }
         return try await inner.appendMessages(messages, to: session, replyEvents: replyEvents)
     }
     func messages(in session: SessionID) async throws -> [MessageRecord] {
