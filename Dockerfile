@@ -10,6 +10,10 @@
 # with the same packages in an empty root (chroot) instead.
 ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
+# The Lambda Web Adapter: an extension that only Lambda starts (deploy/lambda-function-url.yaml,
+# deploy/api-gateway.yaml); elsewhere the file just sits there.
+ARG LAMBDA_ADAPTER_IMAGE=public.ecr.aws/awsguru/aws-lambda-adapter:0.9.1
+FROM ${LAMBDA_ADAPTER_IMAGE} AS lambda-adapter
 
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
@@ -32,6 +36,7 @@ RUN apt-get update \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin kaiwa \
     && mkdir -p /data && chown kaiwa /data
 COPY --from=build /release-root/ /
+COPY --from=lambda-adapter /lambda-adapter /opt/extensions/lambda-adapter
 USER kaiwa
 WORKDIR /data
 # 0.0.0.0 inside the container; AgentCore Runtime expects port 8080. SQLite suits one

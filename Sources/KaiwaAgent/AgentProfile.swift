@@ -68,4 +68,9 @@ public struct AgentCatalog: Sendable {
     public func profile(named name: String) -> AgentProfile? {
         profiles.first { $0.name == name }
     }
+
+    /// The same profiles with another default; `nil` when no profile has that name.
+    public func withDefault(_ name: String) -> AgentCatalog? {
+        profile(named: name) == nil ? nil : AgentCatalog(profiles: profiles, defaultName: name)
+    }
 }

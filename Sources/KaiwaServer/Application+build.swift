@@ -109,13 +109,22 @@ public struct AppDependencies: Sendable {
             for tool in mcp.tools { tools[tool.spec.name] = tool }
             services.append(mcp)
         }
-        let agents =
+        var agents =
             try configuration.agentsPath.map {
                 try AgentCatalogFile.load(
                     path: $0, knownTools: Set(tools.keys), mcpServers: mcpServerNames,
                     catalogModels: configuration.modelsPath == nil ? nil : Set(modelSpecs.map(\.name)), logger: logger
                 )
             } ?? .standard
+        if let name = configuration.defaultAgent {
+            guard let chosen = agents.withDefault(name) else {
+                throw ConfigurationError(
+                    key: "agent.default",
+                    problem: "is \"\(name)\", which is not an agent here (known: \(agents.profiles.map(\.name).joined(separator: ", ")))."
+                )
+            }
+            agents = chosen
+        }
         if configuration.modelsPath == nil {
             // Without a catalogue file, the models agents name the short way join the catalogue.
             for name in agents.profiles.flatMap({ ($0.model.map { [$0] } ?? []) + ($0.models ?? []) })
@@ -256,7 +265,8 @@ func buildRouter(
     router.add(
         middleware: AuthMiddleware(
             authenticator: access.authenticator, limiter: access.limiter,
-            clientAddressHeader: configuration.auth.clientAddressHeader.flatMap { HTTPField.Name($0) }
+            clientAddressHeader: configuration.auth.clientAddressHeader.flatMap { HTTPField.Name($0) },
+            passThroughPath: configuration.apiGatewayWebSocketPath
         )
     )
     if let registry { MetricsRoutes(registry: registry, token: configuration.metricsToken).add(to: router) }
@@ -274,7 +284,8 @@ func buildRouter(
             throw ConfigurationError(key: "apigw.websocket.path", problem: "is set, but this server has no API Gateway Management API client")
         }
         APIGatewayWebSocketRoutes(
-            path: path, runner: runner, management: management, managementEndpoint: configuration.apiGatewayManagementEndpoint,
+            path: path, runner: runner, tickets: access.authenticator.tickets, management: management,
+            managementEndpoint: configuration.apiGatewayManagementEndpoint,
             requiresSignIn: configuration.auth.mode != .none, connectionTTL: .seconds(configuration.webSocketConnectionTTLSeconds),
             logger: logger
         ).add(to: router)

@@ -1,7 +1,9 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import KaiwaAWS
+import KaiwaAuth
 import KaiwaCore
 import KaiwaStore
 import Testing
@@ -30,7 +32,9 @@ struct APIGatewayWebSocketTests {
 
     /// Runs `body` with a Kaiwa that takes API Gateway events at /apigw/websocket and a fake
     /// Management API that answers 410 (gone) for connections whose id starts with `gone`.
-    static func withGateway(store: any ChatStore, _ body: @Sendable (any TestClientProtocol, Posts) async throws -> Void) async throws {
+    static func withGateway(
+        store: any ChatStore, signIn: Bool = false, _ body: @Sendable (any TestClientProtocol, Posts) async throws -> Void
+    ) async throws {
         let posts = Posts()
         let port = Shared(0)
         try await withFakeUpstream({ router in
@@ -45,6 +49,7 @@ struct APIGatewayWebSocketTests {
             port.set(Int(base.split(separator: ":").last ?? "0") ?? 0)
             var harness = AppHarness(store: store)
             harness.configuration.apiGatewayWebSocketPath = "/apigw/websocket"
+            if signIn { harness.configuration.auth.mode = .init(jwt: false, apiKey: true) }
             harness.configuration.apiGatewayManagementEndpoint = base + "/prod"
             harness.webSocketManagement = { endpoint in
                 APIGatewayManagementClient(endpoint: endpoint, region: "ap-northeast-1", credentials: BedrockProviderTests.Fixed(), client: testHTTPClient)
@@ -76,6 +81,62 @@ struct APIGatewayWebSocketTests {
 
             #expect(try await client.post("/apigw/websocket", json: Self.event("$disconnect", connection: "c1==")).json["statusCode"] as? Int == 200)
             #expect(try await store.connection("c1==") == nil)
+        }
+    }
+
+    static func event(_ route: String, connection: String, body: String? = nil, principal: String, name: String) -> String {
+        event(route, connection: connection, body: body).replacingOccurrences(
+            of: #""eventType":"MESSAGE"}"#, with: #""eventType":"MESSAGE","authorizer":{"principalId":"\#(principal)","name":"\#(name)","method":"api_key"}}"#
+        )
+    }
+
+    static func authorizerEvent(ticket: String?) -> String {
+        let query = ticket.map { #","queryStringParameters":{"ticket":"\#($0)"}"# } ?? ""
+        return #"{"type":"REQUEST","methodArn":"arn:aws:execute-api:ap-northeast-1:123456789012:abc/prod/$connect","requestContext":{"routeKey":"$connect","connectionId":"c9==","eventType":"CONNECT"}\#(query)}"#
+    }
+
+    /// With sign-in on, a browser asks for a ticket, connects with `?ticket=`, and Kaiwa (as the
+    /// `$connect` authorizer) lets it in once as that user; API Gateway then names the user on
+    /// every event, and the conversation is theirs.
+    @Test func withSignInTheConnectAuthorizerRedeemsATicketOnceAndTheConversationIsTheUsers() async throws {
+        let store = InMemoryChatStore()
+        let key = try await APIKeys(store: store).create(user: "alice", name: nil, expiresAt: nil).key
+        try await Self.withGateway(store: store, signIn: true) { client, posts in
+            let issued = try await client.post("/api/auth/ticket", json: "", headers: [.authorization: "Bearer \(key)"])
+            let ticket = try #require(issued.json["ticket"] as? String, "\(issued.status) \(issued.text)")
+
+            let allowed = try await client.post("/apigw/websocket", json: Self.authorizerEvent(ticket: ticket))
+            #expect(allowed.json["principalId"] as? String == "alice", "\(allowed.text)")
+            let statement = ((allowed.json["policyDocument"] as? [String: Any])?["Statement"] as? [[String: Any]])?.first
+            #expect(statement?["Effect"] as? String == "Allow")
+            #expect(statement?["Resource"] as? String == "arn:aws:execute-api:ap-northeast-1:123456789012:abc/prod/$connect")
+            #expect((allowed.json["context"] as? [String: Any])?["method"] as? String == "api_key")
+
+            for denied in [ticket, "kt_madeup", nil] {
+                let answer = try await client.post("/apigw/websocket", json: Self.authorizerEvent(ticket: denied))
+                let effect = ((answer.json["policyDocument"] as? [String: Any])?["Statement"] as? [[String: Any]])?.first?["Effect"]
+                #expect(effect as? String == "Deny", "ticket \(denied ?? "none") was let in")
+            }
+
+            // Events without the authorizer's principal are refused.
+            #expect(try await client.post("/apigw/websocket", json: Self.event("$connect", connection: "c9==")).json["statusCode"] as? Int == 401)
+            let connect = Self.event("$connect", connection: "c9==", principal: "alice", name: "Alice")
+            #expect(try await client.post("/apigw/websocket", json: connect).json["statusCode"] as? Int == 200)
+            let message = #"{"action":"sendMessage","message":"こんにちは","session_id":"gw-alice"}"#
+            let sent = try await client.post(
+                "/apigw/websocket", json: Self.event("sendMessage", connection: "c9==", body: message, principal: "alice", name: "Alice")
+            )
+            #expect(sent.json["statusCode"] as? Int == 200)
+            #expect(posts.frames(to: "c9==").last?["type"] as? String == "done")
+            #expect(try await store.session(SessionID(trusted: "gw-alice"))?.owner == "alice")
+
+            // The same path reached through an HTTP front door (a function URL, REST's {proxy+})
+            // is not an event: nobody can post one claiming to be alice.
+            let forged = try await client.post(
+                "/apigw/websocket", json: Self.event("sendMessage", connection: "c9==", body: message, principal: "alice", name: "Alice"),
+                headers: [HTTPField.Name("x-amzn-request-context")!: #"{"stage":"prod"}"#]
+            )
+            #expect(forged.status == .notFound)
         }
     }
 

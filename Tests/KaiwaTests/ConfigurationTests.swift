@@ -1,6 +1,6 @@
 import Configuration
 import Foundation
-import KaiwaServer
+@testable import KaiwaServer
 import Testing
 
 struct ConfigurationTests {
@@ -29,6 +29,32 @@ struct ConfigurationTests {
         let laptop = try await configuration()
         #expect(laptop.lambdaFunctionName == nil)
         #expect(laptop.logFormat == .text)
+    }
+
+    @Test func apiGatewayEventsAreTakenOnlyOnLambda() async throws {
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await configuration(environment: ["KAIWA_APIGW_WEBSOCKET_PATH": "/apigw/websocket"])
+        }
+        #expect(error?.key == "apigw.websocket.path")
+        #expect(error?.description.contains("not AWS Lambda") == true)
+        let lambda = ["KAIWA_APIGW_WEBSOCKET_PATH": "/apigw/websocket", "AWS_LAMBDA_FUNCTION_NAME": "kaiwa", "KAIWA_STORE": "dynamodb"]
+        #expect(try await configuration(environment: lambda).apiGatewayWebSocketPath == "/apigw/websocket")
+    }
+
+    /// The deploy templates' AgentProfile parameter: Confee (seed 001) as the default agent.
+    @Test func theDefaultAgentCanBeChosenAndAnUnknownOneStopsStartUp() async throws {
+        var config = try await configuration(environment: ["KAIWA_AGENT_DEFAULT": "confee", "KAIWA_STORE": "memory"])
+        #expect(config.defaultAgent == "confee")
+        let dependencies = try await AppDependencies.make(from: config, environment: [:])
+        #expect(dependencies.agents.defaultName == "confee")
+        await dependencies.shutDownHTTPClients()
+
+        config.defaultAgent = "concierge"
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await AppDependencies.make(from: config, environment: [:])
+        }
+        #expect(error?.key == "agent.default")
+        #expect(error?.description.contains("known: assistant, confee") == true)
     }
 
     @Test func defaultsWorkOnALaptop() async throws {

@@ -82,6 +82,7 @@ extension KaiwaConfiguration {
         modelMaxAttempts = try values.int("model.max.attempts", default: modelMaxAttempts, in: 1...10)
         bedrockStreaming = try values.bool("bedrock.stream", default: bedrockStreaming)
         agentsPath = try values.optionalString("agents.path")
+        defaultAgent = try values.optionalString("agent.default")
         mcpConfigPath = try values.optionalString("mcp.config")
         agentMaxCycles = try values.int("agent.max.cycles", default: agentMaxCycles, in: 1...100)
         toolTimeoutSeconds = try values.int("tool.timeout", default: toolTimeoutSeconds, in: 1...3600)
@@ -117,6 +118,13 @@ extension KaiwaConfiguration {
         apiGatewayWebSocketPath = try values.optionalString("apigw.websocket.path")
         if let path = apiGatewayWebSocketPath, !path.hasPrefix("/") || path.contains(" ") {
             throw ConfigurationError(key: "apigw.websocket.path", problem: "is \"\(path)\"; give a path that starts with / (e.g. /apigw/websocket)")
+        }
+        // Events there name their user; only on Lambda are they sure to come from API Gateway.
+        if apiGatewayWebSocketPath != nil, lambdaFunctionName == nil {
+            throw ConfigurationError(
+                key: "apigw.websocket.path",
+                problem: "is set, but this is not AWS Lambda: API Gateway WebSocket events arrive only through the Lambda Web Adapter, and elsewhere anyone who reaches the server could post one in a user's name"
+            )
         }
         apiGatewayManagementEndpoint = try values.optionalString("apigw.management.endpoint")
         metricsEnabled = try values.bool("metrics.enabled", default: metricsEnabled)

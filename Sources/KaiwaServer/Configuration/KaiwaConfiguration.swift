@@ -42,6 +42,9 @@ public struct KaiwaConfiguration: Sendable {
     public var bedrockStreaming = true
     /// `agents.path`: a JSON file of agent profiles replacing the bundled `assistant` and `confee`.
     public var agentsPath: String?
+    /// `agent.default`: the agent a conversation gets when it names none, instead of the
+    /// catalogue's own default (`assistant`, or the agents file's `default`).
+    public var defaultAgent: String?
     /// `agent.max.cycles`: most model calls in one reply (each tool round is one more).
     public var agentMaxCycles = 8
     /// `tool.timeout`: seconds a tool may run.

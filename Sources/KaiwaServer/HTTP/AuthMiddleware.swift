@@ -15,9 +15,14 @@ struct AuthMiddleware<Context: SubjectRequestContext>: RouterMiddleware {
     let limiter: UsageLimiter
     /// A header a trusted proxy puts the client's address in (its last entry counts).
     let clientAddressHeader: HTTPField.Name?
+    /// `apigw.websocket.path`: events from the Lambda Web Adapter, whose callers API Gateway
+    /// has already established (the route checks the rest).
+    var passThroughPath: String? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard !authenticator.mode.isOff, !Self.isOpen(request) else { return try await next(request, context) }
+        guard !authenticator.mode.isOff, !Self.isOpen(request), request.uri.path != passThroughPath else {
+            return try await next(request, context)
+        }
         let path = request.uri.path
         let forwarded = clientAddressHeader.flatMap { request.headers[$0] }
         let remote = context.remoteAddress

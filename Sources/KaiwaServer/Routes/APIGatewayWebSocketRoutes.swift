@@ -1,7 +1,9 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import KaiwaAWS
 import KaiwaAgent
+import KaiwaAuth
 import KaiwaCore
 import KaiwaStore
 import Logging
@@ -14,11 +16,15 @@ import Logging
 /// freezes a function once it has answered); `{"action":"stop"}` stops the connection's reply
 /// wherever it runs. A connection that is gone (410) loses its record and gets nothing more.
 ///
-/// Who is talking comes from API Gateway's authorizer (`requestContext.authorizer.principalId`):
-/// with Kaiwa's sign-in on, a connection without one is refused.
+/// Who is talking comes from API Gateway's authorizer (`requestContext.authorizer.principalId`),
+/// which Kaiwa also answers (`APIGatewayWebSocketAuthorizer`): with Kaiwa's sign-in on, a
+/// connection without one is refused. A request that reached the path through an HTTP front
+/// door (the Web Adapter marks those with `x-amzn-request-context`) is not an event, and is
+/// answered 404 as if the path did not exist: nobody can post events claiming to be someone.
 struct APIGatewayWebSocketRoutes<Context: SubjectRequestContext> {
     let path: String
     let runner: ReplyRunner
+    let tickets: WebSocketTickets
     /// The Management API client for an event's endpoint (`https://{domainName}/{stage}`).
     let management: @Sendable (_ endpoint: String) -> APIGatewayManagementClient
     /// Replaces the endpoint events name (tests, custom domains).
@@ -32,7 +38,12 @@ struct APIGatewayWebSocketRoutes<Context: SubjectRequestContext> {
 
     struct Event: Decodable {
         struct RequestContext: Decodable {
-            struct Authorizer: Decodable { var principalId: String? }
+            /// The authorizer's principal and context (`name`, `method`).
+            struct Authorizer: Decodable {
+                var principalId: String?
+                var name: String?
+                var method: String?
+            }
             var routeKey: String
             var connectionId: String
             var domainName: String?
@@ -42,12 +53,24 @@ struct APIGatewayWebSocketRoutes<Context: SubjectRequestContext> {
         var requestContext: RequestContext
         var body: String?
         var isBase64Encoded: Bool?
+        /// An authorizer's event: `type` `REQUEST`, the `methodArn` to allow, `?ticket=`.
+        var type: String?
+        var methodArn: String?
+        var queryStringParameters: [String: String]?
     }
 
 
     func add(to router: Router<Context>) {
         router.post(RouterPath(path)) { request, context in
+            guard request.headers[HTTPField.Name("x-amzn-request-context")!] == nil else {
+                throw KaiwaError.notFound("There is nothing at \(request.uri.path).")
+            }
             let event = try await JSONBody.decode(Event.self, from: request, limit: 256 * 1024)
+            if event.type == "REQUEST", let methodArn = event.methodArn {
+                let authorizer = APIGatewayWebSocketAuthorizer(tickets: tickets, requiresSignIn: requiresSignIn)
+                let answer = await authorizer.authorize(methodArn: methodArn, ticket: event.queryStringParameters?["ticket"])
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+            }
             let status = try await handle(event)
             // What API Gateway expects back from the integration (camel case, unlike Kaiwa's own answers).
             return Response(
@@ -79,8 +102,9 @@ struct APIGatewayWebSocketRoutes<Context: SubjectRequestContext> {
 
     /// The caller: the authorizer's principal, or the local user when sign-in is off.
     private func subject(of event: Event) -> Subject? {
-        if let principal = event.requestContext.authorizer?.principalId, !principal.isEmpty {
-            return Subject(id: principal, name: principal, method: .jwt)
+        if let authorizer = event.requestContext.authorizer, let principal = authorizer.principalId, !principal.isEmpty {
+            let method = authorizer.method.flatMap(Subject.Method.init(rawValue:)) ?? .jwt
+            return method == .local ? .local : Subject(id: principal, name: authorizer.name ?? principal, method: method)
         }
         return requiresSignIn ? nil : .local
     }
