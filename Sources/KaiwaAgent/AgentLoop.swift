@@ -1,6 +1,7 @@
 import Foundation
 import KaiwaCore
 import Logging
+import Tracing
 
 /// The messages a reply adds to the conversation: the model's turns (text and tool calls)
 /// and the tool results between them.
@@ -38,29 +39,33 @@ struct AgentLoop: Sendable {
         for cycle in 1...maxCycles {
             var assembler = ReplyAssembler()
             do {
-                for try await event in model.stream(request) {
-                    switch event {
-                    case .textDelta(let delta):
-                        assembler.append(text: delta)
-                        await send(.delta(text: delta))
-                    case .toolUseStart(let id, let name):
-                        assembler.startToolUse(id: id, name: name)
-                    case .toolUseInputDelta(let id, let fragment):
-                        assembler.appendToolInput(id: id, fragment: fragment)
-                    case .toolUseEnd(let id):
-                        if let call = try assembler.endToolUse(id: id) {
-                            await send(.toolCall(id: call.id, name: call.name, input: call.input))
+                try await GenAISpans.chat(model: model.modelID) { span in
+                    for try await event in model.stream(request) {
+                        switch event {
+                        case .textDelta(let delta):
+                            assembler.append(text: delta)
+                            await send(.delta(text: delta))
+                        case .toolUseStart(let id, let name):
+                            assembler.startToolUse(id: id, name: name)
+                        case .toolUseInputDelta(let id, let fragment):
+                            assembler.appendToolInput(id: id, fragment: fragment)
+                        case .toolUseEnd(let id):
+                            if let call = try assembler.endToolUse(id: id) {
+                                await send(.toolCall(id: call.id, name: call.name, input: call.input))
+                            }
+                        case .usage(let usage):
+                            GenAISpans.record(usage, on: span)
+                            transcript.add(usage)
+                            await send(.usage(transcript.usage!))
+                        case .stop(let reason):
+                            span.attributes["gen_ai.response.finish_reasons"] = [reason.rawValue]
+                        case .answeredBy(let name):
+                            transcript.answeredBy = name
+                            span.attributes["gen_ai.response.model"] = name
                         }
-                    case .usage(let usage):
-                        transcript.add(usage)
-                        await send(.usage(transcript.usage!))
-                    case .stop:
-                        break
-                    case .answeredBy(let name):
-                        transcript.answeredBy = name
                     }
+                    try Task.checkCancellation()
                 }
-                try Task.checkCancellation()
             } catch {
                 // What the model wrote before it stopped or failed is kept; unfinished tool
                 // calls are dropped so that the history stays valid for the next turn.
@@ -96,7 +101,14 @@ struct AgentLoop: Sendable {
     private func runTools(_ calls: [(id: String, name: String, input: JSONValue)]) async -> [ToolOutput] {
         let outputs = await withTaskGroup(of: (Int, ToolOutput).self) { group in
             for (index, call) in calls.enumerated() {
-                group.addTask { (index, await runTool(name: call.name, input: call.input)) }
+                group.addTask {
+                    let output = await GenAISpans.executeTool(name: call.name, callID: call.id) { span in
+                        let output = await runTool(name: call.name, input: call.input)
+                        if output.isError { span.attributes["error.type"] = "tool_error" }
+                        return output
+                    }
+                    return (index, output)
+                }
             }
             var outputs = [ToolOutput?](repeating: nil, count: calls.count)
             for await (index, output) in group { outputs[index] = output }

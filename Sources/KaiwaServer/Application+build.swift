@@ -258,6 +258,8 @@ func buildRouter(
     let runner = ReplyRunner(chat: chat, settings: configuration.replySettings, gate: access.limiter, logger: logger)
 
     let router = Router(context: KaiwaRequestContext.self)
+    // A span per request, continuing a caller's W3C `traceparent`; the reply's spans nest under it.
+    if configuration.tracingEnabled { router.add(middleware: TracingMiddleware()) }
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
     router.add(middleware: BrowserGuardMiddleware(listenHost: configuration.host, extraHosts: configuration.auth.allowedHosts))
     router.add(middleware: CrossOriginMiddleware(policy: CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins)))

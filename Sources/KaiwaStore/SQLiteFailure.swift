@@ -25,12 +25,15 @@ enum SQLiteFailure {
 }
 
 extension SQLiteChatStore {
-    /// Reads in a snapshot of the database, with failures of the disk translated.
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await pool.read(body)
-        } catch {
-            throw SQLiteFailure.translate(error)
+    /// Reads in a snapshot of the database, with failures of the disk translated; traced as
+    /// the calling store method.
+    func read<T: Sendable>(caller: String = #function, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await StoreSpans.sqlite(caller) {
+            do {
+                return try await pool.read(body)
+            } catch {
+                throw SQLiteFailure.translate(error)
+            }
         }
     }
 }

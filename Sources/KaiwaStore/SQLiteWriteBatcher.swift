@@ -23,7 +23,12 @@ final class SQLiteWriteBatcher: Sendable {
         self.pool = pool
     }
 
-    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs `work` in the next group commit; traced as the calling store method.
+    func write<T: Sendable>(caller: String = #function, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await StoreSpans.sqlite(caller) { try await enqueue(work) }
+    }
+
+    private func enqueue<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(run: { db in
                 var outcome: Result<T, any Error> = .failure(CancellationError())

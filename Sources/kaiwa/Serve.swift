@@ -3,6 +3,8 @@ import Foundation
 import Hummingbird
 import KaiwaServer
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// `kaiwa serve`: runs the HTTP server until SIGTERM or SIGINT.
 struct Serve: AsyncParsableCommand {
@@ -44,20 +46,40 @@ struct Serve: AsyncParsableCommand {
             "rules.path": rulesPath, "log.format": logFormat, "log.level": logLevel,
         ].compactMapValues { $0 }
         let configuration = try await loadConfiguration(flags: flags, configFile: config)
-        LoggingSystem.bootstrap { label in
-            var handler: any LogHandler =
-                configuration.logFormat == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-            return handler
-        }
+        let environment = ProcessInfo.processInfo.environment
+        LoggingSystem.bootstrap(
+            { label, metadataProvider in
+                var handler: any LogHandler
+                if configuration.logFormat == .json {
+                    var json = JSONLogHandler(label: label)
+                    json.metadataProvider = metadataProvider
+                    handler = json
+                } else {
+                    handler = StreamLogHandler.standardOutput(label: label, metadataProvider: metadataProvider)
+                }
+                handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+                return handler
+            },
+            metadataProvider: configuration.tracingEnabled ? TracingBackend.logMetadata : nil
+        )
         let logger = Logger(label: "kaiwa")
         let app: any ApplicationProtocol
+        let tracing: (any Service)?
         do {
+            tracing = try TracingBackend.bootstrap(configuration, environment: environment)
             app = try await buildApplication(configuration, logger: logger)
         } catch {
             logger.critical("Kaiwa cannot start: \(error)")
             throw ExitCode.failure
         }
-        try await app.runService()
+        guard let tracing else {
+            try await app.runService()
+            return
+        }
+        // Stopped in reverse order: the server drains first, then the last spans are sent.
+        let services = ServiceGroup(
+            configuration: .init(services: [tracing, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await services.run()
     }
 }

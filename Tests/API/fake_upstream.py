@@ -12,7 +12,8 @@ What it answers depends on the request:
     otherwise                                "Echo from <name>: <the last user message>"
 
 `answer_with(status)` makes it answer every request with that HTTP error (429 with
-`Retry-After`, 500, …) until the block ends. `requests` keeps every request body it got.
+`Retry-After`, 500, …) until the block ends. `requests` keeps every request body it got,
+`headers` their headers.
 """
 
 import json
@@ -37,6 +38,7 @@ class FakeUpstream:
     def __init__(self, name):
         self.name = name
         self.requests = []
+        self.headers = []
         self.status = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -62,9 +64,10 @@ class FakeUpstream:
         finally:
             self.status = None
 
-    def _record(self, body):
+    def _record(self, body, headers):
         with self._lock:
             self.requests.append(body)
+            self.headers.append(headers)
 
     def _handler(self):
         upstream = self
@@ -83,7 +86,7 @@ class FakeUpstream:
                     return self._json(400, _error("The body is not JSON.", "invalid_request_error"))
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     return self._json(404, _error(f"No route {self.path}.", "invalid_request_error"))
-                upstream._record(body)
+                upstream._record(body, {name.lower(): value for name, value in self.headers.items()})
                 status = upstream.status
                 if status == 429:
                     return self._json(429, _error("Rate limit reached.", "rate_limit_exceeded"), {"Retry-After": "1"})

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Tracing
 import NIOCore
 import NIOHTTP1
 
@@ -50,6 +51,15 @@ public struct DynamoDBClient: Sendable {
     /// Sends one operation, retrying what can be retried, and decodes its answer.
     public func send<Output: Decodable>(_ operation: String, _ input: some Encodable, as _: Output.Type = Output.self) async throws -> Output {
         let body = try JSONEncoder().encode(input)
+        return try await withSpan("DynamoDB.\(operation)", ofKind: .client) { span in
+            span.attributes["db.system.name"] = "aws.dynamodb"
+            span.attributes["db.operation.name"] = operation
+            span.attributes["rpc.system"] = "aws-api"
+            return try await sendRetrying(operation, body: body)
+        }
+    }
+
+    private func sendRetrying<Output: Decodable>(_ operation: String, body: Data) async throws -> Output {
         var attempt = 0
         while true {
             do {

@@ -2,6 +2,7 @@ import Foundation
 import KaiwaCore
 import KaiwaStore
 import Synchronization
+import Tracing
 
 /// What a follower of a reply receives: its events, and a heartbeat when nothing happened
 /// for a while (SSE sends it as a comment so that proxies keep the connection open).
@@ -46,9 +47,13 @@ public final class LiveReply: Sendable {
 
     /// What the reply's sender was admitted with; given back when the reply ends.
     let pass: ReplyPass?
+    /// The trace of the request that started the reply: the reply runs in the runner's task,
+    /// and its spans belong under that request's.
+    let tracingContext: ServiceContext
 
-    init(turn: ChatTurn, id: String = UUIDString.random(), pass: ReplyPass? = nil) {
+    init(turn: ChatTurn, id: String = UUIDString.random(), pass: ReplyPass? = nil, tracingContext: ServiceContext = .current ?? .topLevel) {
         self.pass = pass
+        self.tracingContext = tracingContext
         self.id = id
         self.turn = turn
     }

@@ -4,6 +4,7 @@ import KaiwaStore
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Runs replies in tasks of its own, so that a reply outlives the request that started it:
 /// a client that drops its connection can come back and resume, a stop from any request
@@ -283,27 +284,16 @@ public final class ReplyRunner: Service, Sendable {
     /// Generates one reply until it ends or is stopped (the tidy loop stops replies that run
     /// out of time).
     private func execute(_ reply: LiveReply) async {
-        let clock = chat.clock
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                let outcome = await self.chat.run(
-                    reply.turn,
-                    replyEvents: { final in self.batches(for: reply, ending: final) },
-                    emit: { event in
-                        if case .usage(let total) = event.event { reply.latestUsage = total }
-                        // Released before the client hears the end, so that its next message finds the session
-                        // free, its slot given back and its tokens counted.
-                        if event.event.isTerminal {
-                            await self.release(reply.sessionID, from: reply.id)
-                            if let pass = reply.pass { _ = try? await withoutCancellation { await pass.finish(reply.latestUsage) } }
-                        }
-                        reply.publish(event, at: clock.now(), stored: event.event.isTerminal)
-                        // Stored at once where instances share the store, so that every one knows the reply runs (and can stop it).
-                        if event.sequence == 1 && !event.event.isTerminal && self.chat.store.isSharedAcrossInstances {
-                            await self.persistEvents(of: [reply])
-                        }
-                    }
-                )
+                let outcome = await GenAISpans.invokeAgent(
+                    agent: reply.turn.profile.name, session: reply.sessionID, reply: reply.id, context: reply.tracingContext
+                ) { span in
+                    let outcome = await self.generate(reply)
+                    if let usage = outcome.usage { GenAISpans.record(usage, on: span) }
+                    span.attributes["kaiwa.reply.status"] = outcome.status.rawValue
+                    return outcome
+                }
                 if outcome.message != nil { reply.markFinalWriteStored() }
                 if let pass = reply.pass {
                     // Given back even when the reply was stopped: the slot and the tokens must be accounted for.
@@ -315,6 +305,29 @@ public final class ReplyRunner: Service, Sendable {
             group.cancelAll()
         }
         if !reply.isFinished { await release(reply.sessionID, from: reply.id) }
+    }
+
+    /// Runs the reply's turn, publishing each event to its followers as it comes.
+    private func generate(_ reply: LiveReply) async -> ReplyOutcome {
+        let clock = chat.clock
+        return await chat.run(
+            reply.turn,
+            replyEvents: { final in self.batches(for: reply, ending: final) },
+            emit: { event in
+                if case .usage(let total) = event.event { reply.latestUsage = total }
+                // Released before the client hears the end, so that its next message finds the session
+                // free, its slot given back and its tokens counted.
+                if event.event.isTerminal {
+                    await self.release(reply.sessionID, from: reply.id)
+                    if let pass = reply.pass { _ = try? await withoutCancellation { await pass.finish(reply.latestUsage) } }
+                }
+                reply.publish(event, at: clock.now(), stored: event.event.isTerminal)
+                // Stored at once where instances share the store, so that every one knows the reply runs (and can stop it).
+                if event.sequence == 1 && !event.event.isTerminal && self.chat.store.isSharedAcrossInstances {
+                    await self.persistEvents(of: [reply])
+                }
+            }
+        )
     }
 
     /// The reply's events not yet stored, plus its final one: stored with the reply message.

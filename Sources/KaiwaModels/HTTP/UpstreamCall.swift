@@ -45,6 +45,8 @@ struct UpstreamCall: Sendable {
             /// How long the model server asked us to wait (`Retry-After` in seconds).
             var askedToWait: Duration?
             do {
+                // With tracing on, AsyncHTTPClient adds a span for the request and sends its W3C
+                // `traceparent`: the model server's spans join the reply's trace.
                 let response = try await client.execute(try await makeRequest(), timeout: .seconds(Int64(settings.firstTokenTimeout.seconds) + 1))
                 if (200..<300).contains(response.status.code) { return response }
                 let body = try await response.body.collect(upTo: 64 * 1024)
@@ -138,3 +140,4 @@ extension HTTPClientResponse {
         headers.first(name: "Content-Type")?.lowercased().contains("json") == true
     }
 }
+

@@ -129,6 +129,12 @@ extension KaiwaConfiguration {
         apiGatewayManagementEndpoint = try values.optionalString("apigw.management.endpoint")
         metricsEnabled = try values.bool("metrics.enabled", default: metricsEnabled)
         metricsToken = try values.optionalString("metrics.token")
+        otelEndpoint = try values.optionalString("otel.endpoint")
+            ?? [environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"], environment["OTEL_EXPORTER_OTLP_ENDPOINT"]]
+            .compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
+        if let endpoint = otelEndpoint, URL(string: endpoint)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            throw ConfigurationError(key: "otel.endpoint", problem: "is \"\(endpoint)\", not an http(s) URL of an OTLP/HTTP receiver (e.g. http://127.0.0.1:4318)")
+        }
         auth = try AuthConfiguration(reading: values)
         if modelsPath == nil { _ = try modelChoice }
         guard URL(string: openAIBaseURL)?.scheme?.hasPrefix("http") == true else {

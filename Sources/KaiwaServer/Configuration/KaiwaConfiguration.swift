@@ -117,6 +117,12 @@ public struct KaiwaConfiguration: Sendable {
     public var metricsEnabled = false
     /// `metrics.token`: when set, `/metrics` needs `Authorization: Bearer <token>` (never logged).
     public var metricsToken: String?
+    /// `otel.endpoint`: where OTLP/HTTP traces go (`http://collector:4318`); else the standard
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT`. Tracing is off
+    /// when none is set.
+    public var otelEndpoint: String?
+    /// Whether spans are made and sent (an endpoint is known).
+    public var tracingEnabled: Bool { otelEndpoint != nil }
     /// The AWS Lambda function Kaiwa runs as (`AWS_LAMBDA_FUNCTION_NAME`), `nil` elsewhere.
     /// On Lambda, SQLite is refused and logs default to JSON.
     public var lambdaFunctionName: String?
