@@ -25,9 +25,12 @@ struct OpenAPIDocumentTests {
     }
 
     /// The router's routes in OpenAPI's spelling: `:id` → `{id}`, the `/ui/**` catch-all → `/ui/{path}`.
+    /// Metrics are on, so that `/metrics` is routed too (the document says when it is not).
     static func routedOperations() async throws -> Set<String> {
         let dependencies = AppDependencies(store: InMemoryChatStore(), model: RulesModel())
-        let (router, _) = try await buildRouter(KaiwaConfiguration(), dependencies: dependencies, logger: Logger(label: "test"))
+        var configuration = KaiwaConfiguration()
+        configuration.metricsEnabled = true
+        let (router, _) = try await buildRouter(configuration, dependencies: dependencies, logger: Logger(label: "test"))
         return Set(
             router.routes.map { route in
                 // A capture prints as `{id}` already.
