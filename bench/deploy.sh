@@ -4,10 +4,11 @@
 #   2. process start to the first /ping 200 on Lambda-like settings (AWS_LAMBDA_FUNCTION_NAME,
 #      DynamoDB on moto_server, JSON logs), with the page cache dropped before each run where
 #      the machine allows it, against the same start on a laptop's settings (SQLite), 20 runs;
-#   3. what /metrics and tracing cost: /chat (rules model, SQLite) at 64 connections on three
-#      servers side by side, plain, with metrics on, and with metrics and tracing on (every
-#      request traced, spans exported over OTLP/HTTP to an nginx that answers 200), in
-#      interleaved rounds; prints each round's requests a second and the median ratios.
+#   3. what /metrics and tracing cost: /chat (rules model, SQLite) at 64 connections on four
+#      servers side by side, plain, with metrics on, with metrics and tracing on (every
+#      request traced, spans exported over OTLP/HTTP to an nginx that answers 200), and the
+#      same with one request in ten sampled, in interleaved rounds; prints each round's
+#      requests a second and the median ratios.
 # Usage: bench/deploy.sh [ROUNDS] [SECONDS]   (default 3 rounds of 10 s)
 # KAIWA_RELEASE_ROOT=folder skips the build.
 set -euo pipefail
@@ -66,6 +67,20 @@ echo "== start to first /ping 200, 20 runs each ($cold; curl polls every millise
 startup "Lambda-like (DynamoDB on moto, JSON logs)" AWS_LAMBDA_FUNCTION_NAME=kaiwa-bench KAIWA_STORE=dynamodb \
     AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$moto_port"
 startup "laptop (SQLite)"
+floor() {  # the binary loaded and run to its end with no server: `kaiwa --help`
+    local times=()
+    for _ in $(seq 20); do
+        drop_caches || true
+        local start end
+        start=$(date +%s%N)
+        "$bin" --help >/dev/null
+        end=$(date +%s%N)
+        times+=($(( (end - start) / 1000 )))
+    done
+    printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END {
+        printf "  %-44s median %6.1f ms, best %6.1f ms, worst %6.1f ms\n", "floor: kaiwa --help (load, link, exit)", (t[10] + t[11]) / 2000, t[1] / 1000, t[NR] / 1000 }'
+}
+floor
 
 echo "== /chat at 64 connections: plain, metrics on, metrics and tracing on; $rounds interleaved rounds of ${seconds}s"
 sink_port=$(free_port)
@@ -82,12 +97,15 @@ http {
 CONF
 nginx -c "$work/nginx.conf"
 declare -A ports
-for variant in plain metrics traced; do
+variants="plain metrics traced sampled"
+for variant in $variants; do
     ports[$variant]=$(free_port)
     extra=()
     case $variant in
     metrics) extra=(KAIWA_METRICS_ENABLED=true) ;;
     traced) extra=(KAIWA_METRICS_ENABLED=true KAIWA_OTEL_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BSP_MAX_QUEUE_SIZE=65536 OTEL_BSP_MAX_EXPORT_BATCH_SIZE=4096) ;;
+    # One request in ten traced (OpenTelemetry's standard sampler settings).
+    sampled) extra=(KAIWA_METRICS_ENABLED=true KAIWA_OTEL_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BSP_MAX_QUEUE_SIZE=65536 OTEL_BSP_MAX_EXPORT_BATCH_SIZE=4096 OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1) ;;
     esac
     env "${extra[@]}" KAIWA_PORT="${ports[$variant]}" KAIWA_SQLITE_PATH="$work/$variant.sqlite" KAIWA_LOG_LEVEL=warning "$bin" serve >/dev/null 2>&1 &
     pids+=($!)
@@ -96,17 +114,17 @@ done
 declare -A results
 for round in $(seq "$rounds"); do
     line="  round $round:"
-    for variant in plain metrics traced; do
+    for variant in $variants; do
         rate=$(wrk -t2 -c64 -d"${seconds}s" -s bench/chat.lua "http://127.0.0.1:${ports[$variant]}/chat" | awk '/Requests\/sec/ {print $2}')
         results[$variant]+="$rate "
         line+=" $variant $rate req/s;"
     done
     echo "$line"
 done
-python3 - "${results[plain]}" "${results[metrics]}" "${results[traced]}" <<'PY'
+python3 - "${results[plain]}" "${results[metrics]}" "${results[traced]}" "${results[sampled]}" <<'PY'
 import statistics, sys
-plain, metrics, traced = ([float(x) for x in arg.split()] for arg in sys.argv[1:])
-for name, values in (("metrics on", metrics), ("metrics and tracing on", traced)):
+plain, metrics, traced, sampled = ([float(x) for x in arg.split()] for arg in sys.argv[1:])
+for name, values in (("metrics on", metrics), ("metrics and tracing on, every request", traced), ("metrics and tracing on, 1 in 10 sampled", sampled)):
     ratios = [v / p for v, p in zip(values, plain)]
     print(f"  {name}: median {statistics.median(values):.0f} req/s against {statistics.median(plain):.0f} plain; "
           f"per-round ratio median {statistics.median(ratios):.3f} (cost {100 * (1 - statistics.median(ratios)):.1f}%, bar 5%)")

@@ -94,20 +94,29 @@ public struct DynamoDBTables: Sendable, Hashable {
     }
 
     /// What is missing for Kaiwa to run: tables that do not exist, indexes they lack, tables
-    /// not yet active. Empty when everything is in place.
+    /// not yet active. Empty when everything is in place. The tables are asked about at once
+    /// (this is on every cold start's path).
     public func problems(using client: DynamoDBClient) async throws -> [String] {
+        try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
+            for (position, table) in definitions.enumerated() {
+                group.addTask { (position, try await Self.problems(of: table, using: client)) }
+            }
+            var found: [(Int, [String])] = []
+            for try await answer in group { found.append(answer) }
+            return found.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
+    }
+
+    private static func problems(of table: DynamoDBClient.TableDefinition, using client: DynamoDBClient) async throws -> [String] {
+        guard let description = try await client.describeTable(table.name) else {
+            return ["table \(table.name) does not exist"]
+        }
         var problems: [String] = []
-        for table in definitions {
-            guard let description = try await client.describeTable(table.name) else {
-                problems.append("table \(table.name) does not exist")
-                continue
-            }
-            for index in table.indexes where !description.indexNames.contains(index.name) {
-                problems.append("table \(table.name) has no index \(index.name)")
-            }
-            if description.status != "ACTIVE" && description.status != "UPDATING" {
-                problems.append("table \(table.name) is \(description.status)")
-            }
+        for index in table.indexes where !description.indexNames.contains(index.name) {
+            problems.append("table \(table.name) has no index \(index.name)")
+        }
+        if description.status != "ACTIVE" && description.status != "UPDATING" {
+            problems.append("table \(table.name) is \(description.status)")
         }
         return problems
     }
