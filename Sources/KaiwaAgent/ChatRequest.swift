@@ -47,6 +47,9 @@ public struct ChatSettings: Sendable, Hashable {
     public var maxCycles: Int
     /// Longest a tool may run.
     public var toolTimeout: Duration
+    /// Whether a new conversation's model writes its title after the first reply (one short
+    /// model call); otherwise the title stays the start of the first message.
+    public var modelTitles: Bool = true
 
     public init(
         idleTimeout: Duration? = .seconds(30 * 60),

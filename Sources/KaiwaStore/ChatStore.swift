@@ -29,6 +29,14 @@ public protocol ChatStore: TransientStore, AccessStore {
     /// that have no owner (the local user's, when authentication is off).
     func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord]
 
+    /// Gives the session a new title if `owner` owns it; `nil` when there is no such session of
+    /// that owner (nothing is written then).
+    func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord?
+
+    /// The owner's conversations whose title or message text contains `query` (ignoring case),
+    /// most recently updated first, at most `limit`. Each store documents how far it looks.
+    func searchSessions(owner: String?, matching query: String, limit: Int) async throws -> [SessionSearchHit]
+
     /// Deletes a session and its messages if `owner` owns it (`nil`: a session without an
     /// owner); `false` when there is no such session of that owner.
     func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool

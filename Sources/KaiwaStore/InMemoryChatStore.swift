@@ -47,6 +47,28 @@ public actor InMemoryChatStore: ChatStore {
         return Array(page.prefix(max(0, limit)))
     }
 
+    public func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord? {
+        guard var session = sessions[id], session.owner == owner else { return nil }
+        session.title = title
+        sessions[id] = session
+        return session
+    }
+
+    /// Looks through every session of the owner.
+    public func searchSessions(owner: String?, matching query: String, limit: Int) async throws -> [SessionSearchHit] {
+        let owned = sessions.values.filter { $0.owner == owner }
+            .sorted { ($0.updatedAt, $0.id.rawValue) > ($1.updatedAt, $1.id.rawValue) }
+        var hits: [SessionSearchHit] = []
+        for session in owned where hits.count < limit {
+            if SessionSearch.matches(session.title, query) {
+                hits.append(SessionSearchHit(session: session, snippet: SessionSearch.snippet(of: session.title, around: query)))
+            } else if let message = messagesBySession[session.id, default: []].first(where: { SessionSearch.matches($0.content.plainText, query) }) {
+                hits.append(SessionSearchHit(session: session, snippet: SessionSearch.snippet(of: message.content.plainText, around: query)))
+            }
+        }
+        return hits
+    }
+
     public func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool {
         guard sessions[id]?.owner == owner else { return false }
         messagesBySession[id] = nil

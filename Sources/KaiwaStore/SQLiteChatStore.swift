@@ -92,6 +92,48 @@ public final class SQLiteChatStore: ChatStore {
         }
     }
 
+    public func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord? {
+        try await writer.write { db in
+            try Row.fetchOne(
+                db, sql: "UPDATE sessions SET title = ? WHERE id = ? AND owner IS ? RETURNING *", arguments: [title, id.rawValue, owner]
+            ).map(Self.sessionRecord)
+        }
+    }
+
+    /// Through the FTS5 trigram index of titles and message text: every session of the owner.
+    /// A query of one or two characters (below a trigram) scans the index's text instead.
+    public func searchSessions(owner: String?, matching query: String, limit: Int) async throws -> [SessionSearchHit] {
+        return try await read { db in
+            let match: String
+            var arguments: StatementArguments
+            if query.count >= 3 {
+                match = "search_text MATCH ?"
+                arguments = ["\"" + query.replacingOccurrences(of: "\"", with: "\"\"") + "\""]
+            } else {
+                match = "search_text.text LIKE ? ESCAPE '\\'"
+                let escaped = query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                    .replacingOccurrences(of: "_", with: "\\_")
+                arguments = ["%" + escaped + "%"]
+            }
+            _ = arguments.append(contentsOf: owner.map { [$0] } ?? [])
+            _ = arguments.append(contentsOf: [max(0, limit)])
+            // The bare columns come from the row with the lowest seq: the title (-1) first.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.*, search_text.text AS matched_text, min(r.seq) AS matched_seq
+                    FROM search_text JOIN search_rows r ON r.rowid = search_text.rowid JOIN sessions s ON s.id = r.session_id
+                    WHERE \(match) AND \(owner == nil ? "s.owner IS NULL" : "s.owner = ?")
+                    GROUP BY s.id ORDER BY s.updated_at DESC, s.id DESC LIMIT ?
+                    """,
+                arguments: arguments
+            )
+            return try rows.map { row in
+                SessionSearchHit(session: try Self.sessionRecord(row), snippet: SessionSearch.snippet(of: row["matched_text"] ?? "", around: query))
+            }
+        }
+    }
+
     public func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool {
         try await writer.write { db in
             try db.execute(sql: "DELETE FROM sessions WHERE id = ? AND owner IS ?", arguments: [id.rawValue, owner])

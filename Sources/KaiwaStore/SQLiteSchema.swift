@@ -3,6 +3,11 @@ import GRDB
 /// The SQLite schema, as an ordered list of migrations. Never edit a migration that has
 /// shipped; add a new one.
 enum SQLiteSchema {
+    /// SQL for the text a person reads of a stored message: its text blocks, joined.
+    static func messageText(_ content: String) -> String {
+        "coalesce((SELECT group_concat(json_extract(value, '$.text'), '') FROM json_each(\(content)) WHERE json_extract(value, '$.type') = 'text'), '')"
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: sessions and messages") { db in
@@ -134,6 +139,56 @@ enum SQLiteSchema {
         }
         migrator.registerMigration("v7: reply cost") { db in
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN cost_usd REAL")
+        }
+        // Search: each session's title (seq -1) and each message's text in an FTS5 index with
+        // the trigram tokenizer (substrings, so Japanese without spaces is found), kept in step
+        // by triggers. `search_rows` maps the index's rowids to (session, seq) so that deletes
+        // find their rows without scanning the index.
+        migrator.registerMigration("v8: search") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE search_rows (
+                      rowid INTEGER PRIMARY KEY,
+                      session_id TEXT NOT NULL,
+                      seq INTEGER NOT NULL
+                    );
+                    CREATE UNIQUE INDEX search_rows_by_message ON search_rows (session_id, seq);
+                    CREATE VIRTUAL TABLE search_text USING fts5(text, tokenize = 'trigram');
+
+                    CREATE TRIGGER search_message_added AFTER INSERT ON messages BEGIN
+                      INSERT INTO search_rows (session_id, seq)
+                        SELECT NEW.session_id, NEW.seq WHERE \(messageText("NEW.content")) != '';
+                      INSERT INTO search_text (rowid, text)
+                        SELECT last_insert_rowid(), \(messageText("NEW.content")) WHERE \(messageText("NEW.content")) != '';
+                    END;
+                    CREATE TRIGGER search_message_removed AFTER DELETE ON messages BEGIN
+                      DELETE FROM search_text WHERE rowid IN
+                        (SELECT rowid FROM search_rows WHERE session_id = OLD.session_id AND seq = OLD.seq);
+                      DELETE FROM search_rows WHERE session_id = OLD.session_id AND seq = OLD.seq;
+                    END;
+                    CREATE TRIGGER search_session_added AFTER INSERT ON sessions BEGIN
+                      INSERT INTO search_rows (session_id, seq) VALUES (NEW.id, -1);
+                      INSERT INTO search_text (rowid, text) VALUES (last_insert_rowid(), NEW.title);
+                    END;
+                    CREATE TRIGGER search_session_renamed AFTER UPDATE OF title ON sessions BEGIN
+                      UPDATE search_text SET text = NEW.title WHERE rowid IN
+                        (SELECT rowid FROM search_rows WHERE session_id = NEW.id AND seq = -1);
+                    END;
+                    CREATE TRIGGER search_session_removed AFTER DELETE ON sessions BEGIN
+                      DELETE FROM search_text WHERE rowid IN
+                        (SELECT rowid FROM search_rows WHERE session_id = OLD.id AND seq = -1);
+                      DELETE FROM search_rows WHERE session_id = OLD.id AND seq = -1;
+                    END;
+
+                    INSERT INTO search_rows (session_id, seq) SELECT id, -1 FROM sessions;
+                    INSERT INTO search_rows (session_id, seq)
+                      SELECT session_id, seq FROM messages WHERE \(messageText("messages.content")) != '';
+                    INSERT INTO search_text (rowid, text)
+                      SELECT r.rowid, CASE WHEN r.seq = -1 THEN s.title ELSE \(messageText("m.content")) END
+                      FROM search_rows r JOIN sessions s ON s.id = r.session_id
+                      LEFT JOIN messages m ON m.session_id = r.session_id AND m.seq = r.seq;
+                    """
+            )
         }
         return migrator
     }

@@ -62,7 +62,7 @@ struct ConfeeTests {
                 let first = try #require(model.requests.recorded.first)
                 #expect(first.system?.contains("今日は2027年1月15日（金）です") == true)
                 #expect(first.tools.map(\.name) == ["search_connpass"])
-                let fed = try #require(model.requests.recorded.last?.messages.last?.content.first)
+                let fed = try #require(model.requests.turns.last?.messages.last?.content.first)
                 guard case .toolResult(_, false, let content) = fed else {
                     Issue.record("the tool result did not reach the model")
                     return
@@ -84,7 +84,7 @@ struct ConfeeTests {
         try await harness.run { client in
             let response = try await client.post("/chat", json: #"{"message":"Swiftのイベント","agent":"confee"}"#)
             #expect(response.status == .ok)
-            guard case .toolResult(_, true, let content)? = model.requests.recorded.last?.messages.last?.content.first else {
+            guard case .toolResult(_, true, let content)? = model.requests.turns.last?.messages.last?.content.first else {
                 Issue.record("no error result")
                 return
             }

@@ -161,8 +161,8 @@ struct ModelCatalogTests {
             let health = try await client.get("/health")
             #expect((health.json["models"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["fast", "large", "secret"])
         }
-        #expect(fast.requests.recorded.count == 1)
-        #expect(large.requests.recorded.count == 1)
+        #expect(fast.requests.turns.count == 1)
+        #expect(large.requests.turns.count == 1)
     }
 
     @Test func theHistorySentToAModelStaysWithinItsContextWindow() async throws {

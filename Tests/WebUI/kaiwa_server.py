@@ -71,6 +71,9 @@ class KaiwaServer:
             "KAIWA_AGENTS_PATH": str(agents_path),
             "KAIWA_MCP_CONFIG": str(mcp_path),
             "KAIWA_LOG_LEVEL": "info",
+            # The fake model would answer a title request like any message (holds, tools, …);
+            # the tests that want model-written titles turn them on.
+            "KAIWA_TITLES_FROM_MODEL": "false",
             **model,
             **(extra_env or {}),
         }

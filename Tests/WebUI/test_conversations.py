@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chat_page import ChatPage
+from kaiwa_server import KaiwaServer
 
 
 def suggestions(page):
@@ -249,3 +250,76 @@ def post_json(url, body):
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+def test_the_search_box_finds_conversations_by_their_words_with_a_snippet(page):
+    page.send("来月のぷるぷるカンファレンスを探しています")
+    page.wait_for_replies(1)
+    found = page.session_id()
+    page.click("#new-chat")
+    page.send("How do swift actors work?")
+    page.wait_for_replies(1)
+    other = page.session_id()
+    page.wait(lambda d: page.find_all(f"#session-list [data-session-id='{other}']"))
+
+    search = page.find("#session-search")
+    assert search.get_attribute("placeholder") == "Search conversations"
+    search.send_keys("ぷるぷるカンファレンス")
+    page.wait(lambda d: [e.get_attribute("data-session-id") for e in page.find_all("#session-list > li")] == [found])
+    snippet = page.find(f"#session-list [data-session-id='{found}'] .session-snippet").text
+    assert "ぷるぷるカンファレンス" in snippet
+    page.screenshot("sidebar-search")
+
+    search.send_keys("とは関係ない言葉")
+    page.wait(lambda d: page.find("#session-no-match").is_displayed())
+    assert page.find_all("#session-list > li") == []
+    assert page.find("#session-no-match").text == "No conversation has these words."
+
+    page.js("arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'))", search)
+    page.wait(lambda d: len(page.find_all(f"#session-list [data-session-id='{other}']")) == 1
+              and len(page.find_all(f"#session-list [data-session-id='{found}']")) == 1)
+    assert not page.find("#session-no-match").is_displayed()
+    assert page.find_all("#session-list .session-snippet") == []
+
+
+def test_a_conversation_is_renamed_in_place_and_escape_keeps_the_old_title(page, kaiwa):
+    page.send("rename me please")
+    page.wait_for_replies(1)
+    session = page.session_id()
+    item = f"#session-list [data-session-id='{session}']"
+    page.wait(lambda d: page.find_all(item))
+    rename = page.find(f"{item} .session-rename")
+    assert rename.get_attribute("aria-label") == "Rename “rename me please”"
+
+    rename.click()
+    field = page.find(f"{item} .session-title-field")
+    assert page.js("return document.activeElement === arguments[0]", field)
+    field.send_keys("\ue00c")  # Escape
+    page.wait(lambda d: page.find(f"{item} .session-title").text == "rename me please")
+    assert page.js("return document.activeElement.classList.contains('session-rename')")
+
+    page.find(f"{item} .session-rename").click()
+    field = page.find(f"{item} .session-title-field")
+    assert page.js("return arguments[0].selectionStart === 0 && arguments[0].selectionEnd === arguments[0].value.length", field)
+    field.send_keys("週末の計画\n")  # replaces the selected old title
+    page.wait(lambda d: page.find(f"{item} .session-title").text == "週末の計画")
+    assert kaiwa.get_json(f"api/sessions/{session}")["title"] == "週末の計画"
+    page.reload()
+    page.wait(lambda d: page.find_all(item) and page.find(f"{item} .session-title").text == "週末の計画")
+
+
+def test_a_new_conversations_title_written_by_the_model_appears_in_the_sidebar(browser, fake_model, tmp_path):
+    server = KaiwaServer(tmp_path, fake_model.base_url, name="titles", extra_env={"KAIWA_TITLES_FROM_MODEL": "true"}).start()
+    try:
+        page = ChatPage(browser, server.url).open()
+        page.send("what should I cook tonight")
+        page.wait_for_replies(1)
+        session = page.session_id()
+        # The fake model echoes what it is asked: the title request starts "User: <the message>".
+        page.wait(lambda d: page.find_all(f"#session-list [data-session-id='{session}']")
+                  and page.find(f"#session-list [data-session-id='{session}'] .session-title").text.startswith("Echo: User:"),
+                  timeout=15)
+        title = server.get_json("api/sessions")["sessions"][0]["title"]
+        assert title.startswith("Echo: User: what should I cook tonight")
+    finally:
+        server.stop()

@@ -159,6 +159,17 @@ export async function listSessions({ limit = 50, cursor } = {}) {
   return call(`api/sessions?${query}`);
 }
 
+/** The caller's conversations whose title or text contains `query`, newest first, each with a `snippet`. */
+export async function searchSessions(query, { limit = 50 } = {}) {
+  const parameters = new URLSearchParams({ q: query, limit: String(limit) });
+  return call(`api/sessions?${parameters}`);
+}
+
+/** Gives a conversation a new title; answers the conversation as listed. */
+export async function renameSession(id, title) {
+  return call(`api/sessions/${encodeURIComponent(id)}`, { method: "PATCH", body: { title } });
+}
+
 /**
  * One conversation with all its messages, or `null` when the server has none with this id.
  * The server sends a long conversation a page at a time, the newest first.

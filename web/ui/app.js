@@ -37,9 +37,13 @@ const conversation = new Conversation({
 const sessions = new SessionList({
   list: $("session-list"),
   empty: $("session-empty"),
+  noMatch: $("session-no-match"),
   more: $("session-more"),
   dialog: $("confirm-delete"),
+  search: $("session-search"),
   fetchPage: api.listSessions,
+  fetchMatches: (query) => api.searchSessions(query),
+  onRename: api.renameSession,
   onOpen(id) {
     closeSidebar();
     if (id !== conversation.sessionId || conversation.isEmpty) conversation.open(id);
@@ -118,7 +122,12 @@ function renderSuggestions() {
   $("suggestions").hidden = prompts.length === 0;
 }
 
+/** A new conversation's title is written by the model shortly after its first reply: look again then. */
+let titleCheck = null;
+
 function refreshSessions() {
+  clearTimeout(titleCheck);
+  titleCheck = setTimeout(() => sessions.refresh(), 4000);
   return sessions.refresh();
 }
 

@@ -6,6 +6,7 @@ const PATHS = {
   check: ["M5 12l5 5L20 7"],
   cross: ["M6 6l12 12", "M18 6L6 18"],
   chevron: ["M9 6l6 6-6 6"],
+  pencil: ["M4 20h4L19 9l-4-4L4 16v4z", "M13.5 6.5l4 4"],
   chat: ["M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"],
 };
 

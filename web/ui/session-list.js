@@ -1,5 +1,6 @@
 // The sidebar's list of past conversations from the server (title, time), a page at a time
-// with "Show more": opening one, and deleting one after the user confirms.
+// with "Show more": opening one, renaming one in place, deleting one after the user confirms,
+// and searching them (the search box shows matches, each with the text around its match).
 
 import { formatTime, t, translated } from "./i18n.js";
 import { icon } from "./icons.js";
@@ -13,14 +14,27 @@ export class SessionList {
    * `dialog` the confirmation `<dialog>`; `fetchPage({limit, cursor})` loads a page of
    * conversations (`{sessions, next_cursor}`); `onOpen(id)` and `onDelete(id)` do the work.
    */
-  constructor({ list, empty, more, dialog, fetchPage, onOpen, onDelete }) {
+  constructor({ list, empty, noMatch, more, dialog, search, fetchPage, fetchMatches, onOpen, onDelete, onRename }) {
     this.list = list;
     this.empty = empty;
+    this.noMatch = noMatch;
     this.more = more;
     this.dialog = dialog;
     this.fetchPage = fetchPage;
+    this.fetchMatches = fetchMatches;
     this.onOpen = onOpen;
     this.onDelete = onDelete;
+    this.onRename = onRename;
+    this.query = ""; // what the search box asks for; "" lists every conversation
+    this.renaming = false; // while a title is being edited the list is not redrawn under it
+    let typing = null;
+    search.addEventListener("input", () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => {
+        this.query = search.value.trim();
+        this.refresh();
+      }, 250);
+    });
     this.sessions = [];
     this.cursor = null; // where the next page starts; null when there is none
     this.currentId = null;
@@ -28,9 +42,20 @@ export class SessionList {
     more.addEventListener("click", () => this.loadMore());
   }
 
-  /** Loads the list again, as many conversations as it showed (at least a page). */
+  /** Loads the list again, as many conversations as it showed (at least a page), or the search's matches. */
   async refresh() {
+    if (this.renaming) return;
     const request = ++this.request;
+    if (this.query) {
+      let matches;
+      try {
+        matches = (await this.fetchMatches(this.query)).sessions;
+      } catch {
+        return;
+      }
+      if (request === this.request) this.show(matches, null);
+      return;
+    }
     const wanted = Math.max(PAGE_SIZE, this.sessions.length);
     const sessions = [];
     let cursor = null;
@@ -72,7 +97,8 @@ export class SessionList {
     this.sessions = sessions.filter((session) => !seen.has(session.id) && seen.add(session.id));
     this.cursor = cursor;
     this.list.replaceChildren(...this.sessions.map((session) => this.item(session)));
-    this.empty.hidden = this.sessions.length > 0;
+    this.empty.hidden = this.sessions.length > 0 || this.query !== "";
+    this.noMatch.hidden = this.sessions.length > 0 || this.query === "";
     this.more.hidden = !cursor;
     this.markCurrent(this.currentId);
     if (focused) this.itemOf(focused.id)?.querySelector(`.${focused.className}`)?.focus();
@@ -83,7 +109,8 @@ export class SessionList {
     const control = document.activeElement;
     const item = this.list.contains(control) ? control.closest("[data-session-id]") : null;
     if (!item) return null;
-    return { id: item.dataset.sessionId, className: control.classList.contains("session-delete") ? "session-delete" : "session-open" };
+    const className = ["session-delete", "session-rename"].find((name) => control.classList.contains(name)) ?? "session-open";
+    return { id: item.dataset.sessionId, className };
   }
 
   itemOf(id) {
@@ -94,6 +121,7 @@ export class SessionList {
     this.currentId = id;
     for (const item of this.list.children) {
       const open = item.querySelector(".session-open");
+      if (!open) continue; // being renamed
       if (item.dataset.sessionId === id) open.setAttribute("aria-current", "page");
       else open.removeAttribute("aria-current");
     }
@@ -121,21 +149,77 @@ export class SessionList {
     time.dateTime = session.updated_at;
     time.textContent = formatTime(session.updated_at);
     open.append(title, time);
+    if (session.snippet) {
+      const snippet = document.createElement("span");
+      snippet.className = "session-snippet";
+      snippet.textContent = session.snippet;
+      open.append(snippet);
+    }
     open.addEventListener("click", () => this.onOpen(session.id));
 
-    const remove = document.createElement("button");
-    remove.type = "button";
-    remove.className = "session-delete icon-button";
-    remove.dataset.i18nAriaLabel = "deleteConversation";
-    remove.dataset.i18nTitle = "deleteConversation";
-    remove.dataset.i18nArgs = JSON.stringify({ title: session.title || t("untitled") });
-    remove.setAttribute("aria-label", t("deleteConversation", { title: session.title || t("untitled") }));
-    remove.title = remove.getAttribute("aria-label");
-    remove.append(icon("trash"));
+    const rename = this.controlButton("session-rename", "renameConversation", "pencil", session);
+    rename.addEventListener("click", () => this.startRename(session, item));
+
+    const remove = this.controlButton("session-delete", "deleteConversation", "trash", session);
     remove.addEventListener("click", () => this.confirmDelete(session, remove));
 
-    item.append(open, remove);
+    item.append(open, rename, remove);
     return item;
+  }
+
+  /** An icon button of a conversation, labelled with `key` and its title. */
+  controlButton(className, key, iconName, session) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = `${className} icon-button`;
+    button.dataset.i18nAriaLabel = key;
+    button.dataset.i18nTitle = key;
+    button.dataset.i18nArgs = JSON.stringify({ title: session.title || t("untitled") });
+    button.setAttribute("aria-label", t(key, { title: session.title || t("untitled") }));
+    button.title = button.getAttribute("aria-label");
+    button.append(icon(iconName));
+    return button;
+  }
+
+  /** Swaps the title for a text field: Enter saves, Escape (or leaving it) keeps the old title. */
+  startRename(session, item) {
+    const field = document.createElement("input");
+    field.type = "text";
+    field.className = "session-title-field";
+    field.value = session.title;
+    field.maxLength = 200;
+    field.setAttribute("aria-label", t("conversationTitle"));
+    let done = false;
+    this.renaming = true;
+    const finish = async (save) => {
+      if (done) return;
+      done = true;
+      const title = field.value.trim();
+      if (save && title && title !== session.title) {
+        try {
+          const renamed = await this.onRename(session.id, title);
+          session.title = renamed.title;
+        } catch {
+          // The old title stays.
+        }
+      }
+      this.renaming = false;
+      this.show(this.sessions);
+      this.itemOf(session.id)?.querySelector(".session-rename")?.focus();
+    };
+    field.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.isComposing && event.keyCode !== 229) {
+        event.preventDefault();
+        finish(true);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        finish(false);
+      }
+    });
+    field.addEventListener("blur", () => finish(false));
+    item.replaceChildren(field);
+    field.focus();
+    field.select();
   }
 
   async confirmDelete(session, returnFocusTo) {

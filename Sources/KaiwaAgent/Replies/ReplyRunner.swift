@@ -299,6 +299,12 @@ public final class ReplyRunner: Service, Sendable {
                     // Given back even when the reply was stopped: the slot and the tokens must be accounted for.
                     _ = try? await withoutCancellation { await pass.finish(outcome.usage) }
                 }
+                // The client has its answer by now; a new conversation then gets its title.
+                if self.chat.settings.modelTitles, reply.turn.userMessage.sequence == 1, outcome.status == .complete, outcome.message != nil {
+                    await SessionTitler(store: self.chat.store, logger: self.logger).retitle(
+                        reply.turn.session, question: reply.turn.userMessage.content.plainText, answer: outcome.text, model: reply.turn.model
+                    )
+                }
             }
             group.addTask { await reply.stopSignal.wait() }
             await group.next()

@@ -83,6 +83,7 @@ extension KaiwaConfiguration {
         bedrockStreaming = try values.bool("bedrock.stream", default: bedrockStreaming)
         agentsPath = try values.optionalString("agents.path")
         defaultAgent = try values.optionalString("agent.default")
+        titlesFromModel = try values.bool("titles.from.model", default: titlesFromModel)
         mcpConfigPath = try values.optionalString("mcp.config")
         agentMaxCycles = try values.int("agent.max.cycles", default: agentMaxCycles, in: 1...100)
         toolTimeoutSeconds = try values.int("tool.timeout", default: toolTimeoutSeconds, in: 1...3600)

@@ -45,6 +45,8 @@ public struct KaiwaConfiguration: Sendable {
     /// `agent.default`: the agent a conversation gets when it names none, instead of the
     /// catalogue's own default (`assistant`, or the agents file's `default`).
     public var defaultAgent: String?
+    /// `titles.from.model`: a new conversation's model writes its title after the first reply.
+    public var titlesFromModel = true
     /// `agent.max.cycles`: most model calls in one reply (each tool round is one more).
     public var agentMaxCycles = 8
     /// `tool.timeout`: seconds a tool may run.
@@ -167,7 +169,7 @@ public struct KaiwaConfiguration: Sendable {
 
     /// The chat settings these options make.
     public var chatSettings: ChatSettings {
-        ChatSettings(
+        var settings = ChatSettings(
             idleTimeout: sessionIdleTimeoutSeconds > 0 ? .seconds(sessionIdleTimeoutSeconds) : nil,
             maxMessageBytes: maxMessageBytes,
             historyLimit: historyLimit,
@@ -175,5 +177,7 @@ public struct KaiwaConfiguration: Sendable {
             maxCycles: agentMaxCycles,
             toolTimeout: .seconds(toolTimeoutSeconds)
         )
+        settings.modelTitles = titlesFromModel
+        return settings
     }
 }

@@ -4,60 +4,20 @@ import KaiwaAgent
 import KaiwaCore
 import KaiwaStore
 
-/// `/api/sessions`: the caller's conversations: list them, read one, delete one. Someone
-/// else's session is answered as a missing one.
+/// `/api/sessions`: the caller's conversations: list or search them, read one, rename one,
+/// export one, delete one. Someone else's session is answered as a missing one.
 struct SessionRoutes<Context: SubjectRequestContext> {
     let runner: ReplyRunner
     var store: any ChatStore { runner.chat.store }
 
-    struct SessionSummary: Encodable {
-        var id: String
+    struct Rename: Decodable {
         var title: String
-        var agent: String
-        var createdAt: Date
-        var updatedAt: Date
-
-        init(_ record: SessionRecord) {
-            id = record.id.rawValue
-            title = record.title
-            agent = record.agent
-            createdAt = record.createdAt
-            updatedAt = record.updatedAt
-        }
     }
 
     struct SessionList: Encodable {
-        var sessions: [SessionSummary]
+        var sessions: [SessionJSON]
         /// Pass as `cursor` to get the next page; absent on the last page.
         var nextCursor: String?
-    }
-
-    struct Message: Encodable {
-        var id: String
-        var seq: Int
-        var role: String
-        /// The message's text, for clients that do not care about blocks.
-        var text: String
-        var content: [ContentBlock]
-        var model: String?
-        var status: String
-        var usage: TokenUsage?
-        /// What the reply cost in US dollars, when its model's prices are known.
-        var costUSD: Double?
-        var createdAt: Date
-
-        init(_ record: MessageRecord) {
-            id = record.id
-            seq = record.sequence
-            role = record.role.rawValue
-            text = record.content.plainText
-            content = record.content
-            model = record.model
-            status = record.status.rawValue
-            usage = record.usage
-            costUSD = record.costUSD
-            createdAt = record.createdAt
-        }
     }
 
     struct SessionDetail: Encodable {
@@ -66,7 +26,7 @@ struct SessionRoutes<Context: SubjectRequestContext> {
         var agent: String
         var createdAt: Date
         var updatedAt: Date
-        var messages: [Message]
+        var messages: [MessageJSON]
         /// Pass as `before` for the page of messages before these; absent on the first page.
         var nextBefore: Int?
     }
@@ -75,11 +35,15 @@ struct SessionRoutes<Context: SubjectRequestContext> {
         let sessions = router.group("api/sessions")
         sessions.get { request, context in
             let limit = try Self.limit(from: request)
+            if let query = try Self.searchQuery(from: request) {
+                let hits = try await store.searchSessions(owner: context.subject.owner, matching: query, limit: limit)
+                return try JSONResponse.make(SessionList(sessions: hits.map { SessionJSON($0.session, snippet: $0.snippet) }))
+            }
             let cursor = try request.uri.queryParameters["cursor"].map { try Self.decodeCursor(String($0)) }
             let page = try await store.listSessions(owner: context.subject.owner, limit: limit + 1, after: cursor)
             let shown = Array(page.prefix(limit))
             let next = page.count > limit ? shown.last.map { Self.encodeCursor(SessionCursor(after: $0)) } : nil
-            return try JSONResponse.make(SessionList(sessions: shown.map(SessionSummary.init), nextCursor: next))
+            return try JSONResponse.make(SessionList(sessions: shown.map { SessionJSON($0) }, nextCursor: next))
         }
         sessions.get(":id") { request, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
@@ -96,10 +60,24 @@ struct SessionRoutes<Context: SubjectRequestContext> {
             return try JSONResponse.make(
                 SessionDetail(
                     id: id.rawValue, title: session.title, agent: session.agent, createdAt: session.createdAt,
-                    updatedAt: session.updatedAt, messages: messages.map(Message.init),
+                    updatedAt: session.updatedAt, messages: messages.map(MessageJSON.init),
                     nextBefore: hasEarlier ? messages.first?.sequence : nil
                 )
             )
+        }
+        sessions.patch(":id") { request, context in
+            let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
+            let title = try Self.title(try await JSONBody.decode(Rename.self, from: request, limit: 16 * 1024).title)
+            guard let renamed = try await store.renameSession(id, owner: context.subject.owner, title: title) else {
+                throw KaiwaError.sessionNotFound(id)
+            }
+            return try JSONResponse.make(SessionJSON(renamed))
+        }
+        sessions.get(":id/export") { request, context in
+            let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
+            let format = try SessionExport.Format(request.uri.queryParameters["format"].map(String.init))
+            guard let session = try await store.session(id, ownedBy: context.subject.owner) else { throw KaiwaError.sessionNotFound(id) }
+            return try SessionExport.response(session, messages: try await store.messages(in: id), format: format)
         }
         sessions.delete(":id") { _, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
@@ -114,6 +92,25 @@ struct SessionRoutes<Context: SubjectRequestContext> {
             throw KaiwaError.badRequest("`limit` must be a whole number from 1 to 200.")
         }
         return limit
+    }
+
+    /// `q`: what to search for; `nil` when absent (a listing).
+    static func searchQuery(from request: Request) throws -> String? {
+        guard let raw = request.uri.queryParameters["q"] else { return nil }
+        let query = String(raw).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...SessionSearch.maxQueryLength).contains(query.count), !query.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw KaiwaError.badRequest("`q` must be 1 to \(SessionSearch.maxQueryLength) characters of text.")
+        }
+        return query
+    }
+
+    /// A title a person gave: 1 to 200 characters on one line, spaces trimmed.
+    static func title(_ raw: String) throws -> String {
+        let title = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(title.count), !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw KaiwaError.badRequest("`title` must be 1 to 200 characters on one line.")
+        }
+        return title
     }
 
     /// `limit` (messages per page, newest first; 1–1000, default 200) and `before` (a position

@@ -26,6 +26,12 @@ struct FaultInjectingStore: ChatStore {
         try await inner.listSessions(owner: owner, limit: limit, after: cursor)
     }
     func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool { try await inner.deleteSession(id, owner: owner) }
+    func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord? {
+        try await inner.renameSession(id, owner: owner, title: title)
+    }
+    func searchSessions(owner: String?, matching query: String, limit: Int) async throws -> [SessionSearchHit] {
+        try await inner.searchSessions(owner: owner, matching: query, limit: limit)
+    }
     func appendMessages(_ messages: [NewMessage], to session: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {
         if faults.contains(.replyWrites) { throw FailingStore.Unreachable() }
         if faults.contains(.slowReplyWrites) { try await Task.sleep(for: .milliseconds(500)) }

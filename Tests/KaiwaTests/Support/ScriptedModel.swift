@@ -48,6 +48,8 @@ struct ScriptedModel: ModelProvider {
         private let all = Mutex<[ModelRequest]>([])
         func record(_ request: ModelRequest) { all.withLock { $0.append(request) } }
         var recorded: [ModelRequest] { all.withLock { $0 } }
+        /// The requests of replies, without those for a new conversation's title.
+        var turns: [ModelRequest] { recorded.filter { $0.system?.hasPrefix("Write a title for the conversation") != true } }
     }
 }
 
