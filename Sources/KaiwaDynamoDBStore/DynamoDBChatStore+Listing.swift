@@ -11,8 +11,17 @@ extension DynamoDBChatStore {
     /// partition is read on, page after page, until it has `limit` matches or none is left,
     /// so that a page of the list is full whenever more sessions follow.
     public func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
+        try await listSessions(owner: owner, everyOwner: false, limit: limit, after: cursor)
+    }
+
+    /// Every session, from the eight `ByUpdate` partitions without a filter.
+    public func listAllSessions(limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
+        try await listSessions(owner: nil, everyOwner: true, limit: limit, after: cursor)
+    }
+
+    private func listSessions(owner: String?, everyOwner: Bool, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
         guard limit > 0 else { return [] }
-        let owner = StoredItems.owner(owner)
+        let owner = everyOwner ? nil : StoredItems.owner(owner)
         var condition = "#partition = :partition"
         var values: DynamoDBItem = [:]
         if let cursor {
@@ -32,9 +41,9 @@ extension DynamoDBChatStore {
                 (0..<StoredItems.listShards).map { shard in
                     .init(
                         table: tables.sessions, index: DynamoDBTables.sessionsByUpdate, keyCondition: condition,
-                        filter: "attribute_not_exists(#owner)",
+                        filter: everyOwner ? nil : "attribute_not_exists(#owner)",
                         .init(
-                            names: ["#partition": "listScope", "#owner": "owner"],
+                            names: everyOwner ? ["#partition": "listScope"] : ["#partition": "listScope", "#owner": "owner"],
                             values: values.merging([":partition": StoredItems.listScope(shard: shard)]) { $1 }
                         ),
                         newestFirst: true, limit: limit

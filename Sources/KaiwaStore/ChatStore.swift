@@ -29,6 +29,10 @@ public protocol ChatStore: TransientStore, AccessStore {
     /// that have no owner (the local user's, when authentication is off).
     func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord]
 
+    /// Every owner's sessions, most recently updated first: for moving conversations between
+    /// stores (`kaiwa export`), never for a user.
+    func listAllSessions(limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord]
+
     /// Gives the session a new title if `owner` owns it; `nil` when there is no such session of
     /// that owner (nothing is written then).
     func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord?

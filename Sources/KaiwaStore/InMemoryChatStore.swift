@@ -47,6 +47,12 @@ public actor InMemoryChatStore: ChatStore {
         return Array(page.prefix(max(0, limit)))
     }
 
+    public func listAllSessions(limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
+        let sorted = sessions.values.sorted { ($0.updatedAt, $0.id.rawValue) > ($1.updatedAt, $1.id.rawValue) }
+        let after = sorted.drop { session in cursor.map { (session.updatedAt, session.id.rawValue) >= ($0.updatedAt, $0.id.rawValue) } ?? false }
+        return Array(after.prefix(max(0, limit)))
+    }
+
     public func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord? {
         guard var session = sessions[id], session.owner == owner else { return nil }
         session.title = title

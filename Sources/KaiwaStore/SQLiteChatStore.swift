@@ -92,6 +92,16 @@ public final class SQLiteChatStore: ChatStore {
         }
     }
 
+    public func listAllSessions(limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM sessions WHERE (updated_at < ? OR (updated_at = ? AND id < ?)) ORDER BY updated_at DESC, id DESC LIMIT ?",
+                arguments: [cursor?.updatedAt.millis ?? Int64.max, cursor?.updatedAt.millis ?? Int64.max, cursor?.id.rawValue ?? "", max(0, limit)]
+            ).map(Self.sessionRecord)
+        }
+    }
+
     public func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord? {
         try await writer.write { db in
             try Row.fetchOne(

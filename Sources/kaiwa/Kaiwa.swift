@@ -8,7 +8,7 @@ struct Kaiwa: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kaiwa",
         abstract: "A self-hostable AI chat agent server.",
-        subcommands: [Serve.self, StoreCommand.self, KeysCommand.self, ChatCommand.self],
+        subcommands: [Serve.self, StoreCommand.self, KeysCommand.self, ExportCommand.self, ImportCommand.self, ChatCommand.self],
         defaultSubcommand: Serve.self
     )
 

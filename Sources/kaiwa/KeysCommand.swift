@@ -13,31 +13,6 @@ struct KeysCommand: AsyncParsableCommand {
         subcommands: [Create.self, List.self, Revoke.self]
     )
 
-    struct StoreOptions: ParsableArguments {
-        @Option(help: "JSON config file (KAIWA_CONFIG_FILE).")
-        var config: String?
-
-        @Option(help: "Store: sqlite, dynamodb or memory (KAIWA_STORE). Default sqlite.")
-        var store: String?
-
-        @Option(help: "SQLite database file (KAIWA_SQLITE_PATH). Default ./kaiwa.sqlite.")
-        var sqlitePath: String?
-
-        func withStore<T: Sendable>(_ work: (any ChatStore) async throws -> T) async throws -> T {
-            let configuration = try await loadConfiguration(
-                flags: ["store": store, "sqlite.path": sqlitePath].compactMapValues { $0 }, configFile: config
-            )
-            do {
-                return try await StoreFactory.withStore(configuration, work)
-            } catch let error as ValidationError {
-                throw error
-            } catch {
-                FileHandle.standardError.write(Data("kaiwa keys: \(error)\n".utf8))
-                throw ExitCode.failure
-            }
-        }
-    }
-
     /// `kaiwa keys create --user ID [--name LABEL] [--expires 30d]`
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an API key; it is printed once and never again.")

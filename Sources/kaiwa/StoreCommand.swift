@@ -9,7 +9,7 @@ struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Set up the chat store.",
-        subcommands: [CreateTables.self, Tables.self]
+        subcommands: [CreateTables.self, Tables.self, Backup.self]
     )
 
     /// `kaiwa store create-tables`: creates the DynamoDB tables and enables their time to live.

@@ -90,6 +90,17 @@ struct SearchContractTests {
         #expect(try await store.searchSessions(owner: "alice", matching: "actor", limit: 10).map(\.session.id.rawValue) == ["swift"])
     }
 
+    /// `kaiwa export` reads every owner's conversations, page by page.
+    @Test(arguments: Kind.allCases)
+    func everyOwnersSessionsAreListedNewestFirstInPages(kind: Kind) async throws {
+        let store = try await kind.make()
+        try await fill(store)
+        let first = try await store.listAllSessions(limit: 3, after: nil)
+        #expect(first.map(\.id.rawValue) == ["local", "bob", "swift"])
+        let rest = try await store.listAllSessions(limit: 3, after: SessionCursor(updatedAt: first[2].updatedAt, id: first[2].id))
+        #expect(rest.map(\.id.rawValue) == ["events", "travel"])
+    }
+
     /// A database made before search existed is indexed by the migration.
     @Test func aDatabaseFromBeforeSearchIsIndexedWhenOpened() async throws {
         let path = try makeTemporaryDirectory().appendingPathComponent("old.sqlite").path

@@ -187,7 +187,10 @@ struct UpstreamFaultTests {
         let calls = CallCounter()
         let store = InMemoryChatStore()
         let check: @Sendable (String) async throws -> Void = { base in
-            let harness = AppHarness(store: store, model: Self.provider(fault.provider, base: base))
+            var configured = AppHarness(store: store, model: Self.provider(fault.provider, base: base))
+            // Every call the fake server counts is the reply's own: no title call after it.
+            configured.configuration.titlesFromModel = false
+            let harness = configured
             let started = ContinuousClock.now
             let finished = try await withTimeout(.seconds(20)) {
                 try await harness.run { client in

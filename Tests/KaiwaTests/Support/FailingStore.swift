@@ -13,6 +13,7 @@ struct FailingStore: ChatStore {
     func session(_ id: SessionID) async throws -> SessionRecord? { throw Unreachable() }
     func listSessions(owner: String?, limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] { throw Unreachable() }
     func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool { throw Unreachable() }
+    func listAllSessions(limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] { throw Unreachable() }
     func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord? { throw Unreachable() }
     func searchSessions(owner: String?, matching query: String, limit: Int) async throws -> [SessionSearchHit] { throw Unreachable() }
     func appendMessages(_ messages: [NewMessage], to session: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {

@@ -26,6 +26,9 @@ struct FaultInjectingStore: ChatStore {
         try await inner.listSessions(owner: owner, limit: limit, after: cursor)
     }
     func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool { try await inner.deleteSession(id, owner: owner) }
+    func listAllSessions(limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] {
+        try await inner.listAllSessions(limit: limit, after: cursor)
+    }
     func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord? {
         try await inner.renameSession(id, owner: owner, title: title)
     }

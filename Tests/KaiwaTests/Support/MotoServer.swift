@@ -67,9 +67,10 @@ actor MotoServer {
     }
 
     /// A DynamoDB store on fresh tables.
-    static func makeStore(retention: TimeInterval = 7 * 24 * 3600, pageSize: Int? = nil) async throws -> DynamoDBChatStore {
+    /// A store on fresh tables, or on the tables of `prefix` (made when missing).
+    static func makeStore(retention: TimeInterval = 7 * 24 * 3600, pageSize: Int? = nil, prefix: String? = nil) async throws -> DynamoDBChatStore {
         let client = try await client()
-        let tables = DynamoDBTables(prefix: freshPrefix())
+        let tables = DynamoDBTables(prefix: prefix ?? freshPrefix())
         _ = try await tables.create(using: client)
         return DynamoDBChatStore(client: client, tables: tables, retention: retention, pageSize: pageSize)
     }
