@@ -124,6 +124,16 @@ def test_markdown_is_rendered_with_safe_links_and_copyable_code(page):
         "navigator.clipboard.readText().then(arguments[0], () => arguments[0](null))") == code.text
     page.screenshot("chat-markdown")
 
+    # The whole reply copies as the Markdown the model wrote, not as the text on screen.
+    whole = page.find(".reply .copy-reply")
+    assert whole.is_displayed() and whole.text == "Copy as Markdown"
+    whole.click()
+    page.wait(lambda d: whole.text == "Copied")
+    copied = page.driver.execute_async_script("navigator.clipboard.readText().then(arguments[0], () => arguments[0](null))")
+    assert copied.startswith("## Markdown check")
+    assert "**bold**" in copied and "[safe link](https://example.com/docs)" in copied and "```python" in copied
+    page.wait(lambda d: whole.text == "Copy as Markdown", timeout=5)
+
 
 def test_tool_calls_show_as_expandable_items_with_errors_in_red(page):
     page.send("[tool] add 2 and 3")

@@ -1,6 +1,7 @@
 // The conversation's messages on screen: the user's messages, the replies, notices; a stored
 // conversation drawn from the server's messages; copy buttons; keeping the newest in view.
 
+import { copyText } from "./clipboard.js";
 import { translated } from "./i18n.js";
 import { ReplyView } from "./reply-view.js";
 
@@ -124,38 +125,5 @@ function summarize(content) {
 
 async function copyCode(button) {
   const code = button.closest(".code-block")?.querySelector("code")?.textContent ?? "";
-  let copied = false;
-  try {
-    await navigator.clipboard.writeText(code);
-    copied = true;
-  } catch {
-    copied = copyWithSelection(code);
-  }
-  if (!copied) return;
-  translated(button, "copied");
-  button.classList.add("copied");
-  clearTimeout(button.resetTimer);
-  button.resetTimer = setTimeout(() => {
-    translated(button, "copy");
-    button.classList.remove("copied");
-  }, 2000);
-}
-
-/** The old way to copy, for pages without the Clipboard API (plain http). */
-function copyWithSelection(text) {
-  const area = document.createElement("textarea");
-  area.value = text;
-  area.setAttribute("readonly", "");
-  area.style.position = "fixed";
-  area.style.opacity = "0";
-  document.body.append(area);
-  area.select();
-  let copied = false;
-  try {
-    copied = document.execCommand("copy");
-  } catch {
-    copied = false;
-  }
-  area.remove();
-  return copied;
+  await copyText(button, code, "copy");
 }

@@ -3,6 +3,7 @@
 // whether it stood in for the one asked), token usage and cost.
 // The same view shows a streaming reply and a stored one.
 
+import { copyText } from "./clipboard.js";
 import { t, translated } from "./i18n.js";
 import { renderMarkdown } from "./markdown.js";
 import { ToolCallView } from "./tool-call-view.js";
@@ -47,11 +48,20 @@ export class ReplyView {
     this.meta.className = "reply-meta";
     this.meta.hidden = true;
 
-    this.body.append(who, this.parts, this.typing, this.status, this.meta);
+    // "Copy as Markdown", once the reply has ended.
+    this.copy = document.createElement("button");
+    this.copy.type = "button";
+    this.copy.className = "copy-reply";
+    translated(this.copy, "copyMarkdown");
+    this.copy.hidden = true;
+    this.copy.addEventListener("click", () => copyText(this.copy, this.markdown(), "copyMarkdown"));
+
+    this.body.append(who, this.parts, this.typing, this.status, this.meta, this.copy);
     this.element.append(avatar, this.body);
 
     this.tools = new Map();
     this.text = null; // the text part being written: {element, source}
+    this.texts = []; // every text part, in order
     this.pendingRender = null; // {cancel} of the render scheduled for the next frame
   }
 
@@ -63,6 +73,7 @@ export class ReplyView {
       element.className = "markdown";
       this.parts.append(element);
       this.text = { element, source: "" };
+      this.texts.push(this.text);
     }
     this.text.source += delta;
     this.scheduleRender();
@@ -156,6 +167,11 @@ export class ReplyView {
     this.done();
   }
 
+  /** What the model wrote, as Markdown (its text parts; tool calls left out). */
+  markdown() {
+    return this.texts.map((part) => part.source.trim()).filter(Boolean).join("\n\n");
+  }
+
   get isEmpty() {
     return this.parts.childElementCount === 0;
   }
@@ -167,6 +183,7 @@ export class ReplyView {
   done() {
     this.typing.hidden = true;
     this.element.setAttribute("aria-busy", "false");
+    this.copy.hidden = this.markdown() === "";
   }
 
   showStatus(kind, key) {
