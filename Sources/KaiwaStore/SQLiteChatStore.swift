@@ -110,36 +110,65 @@ public final class SQLiteChatStore: ChatStore {
         }
     }
 
-    /// Through the FTS5 trigram index of titles and message text: every session of the owner.
-    /// A query of one or two characters (below a trigram) scans the index's text instead.
+    /// Every session of the owner, through the FTS5 trigram index of titles and message text.
+    /// A query that matches few rows goes from the matches to their sessions; one that matches
+    /// many (a common word) walks the owner's sessions newest first and stops at `limit`. One or
+    /// two characters, below a trigram, are looked for in the indexed text the same way, by scanning.
     public func searchSessions(owner: String?, matching query: String, limit: Int) async throws -> [SessionSearchHit] {
-        return try await read { db in
-            let match: String
-            var arguments: StatementArguments
+        try await read { db in
+            let ownerCondition = owner == nil ? "s.owner IS NULL" : "s.owner = ?"
+            let ownerArguments: StatementArguments = owner.map { [$0] } ?? []
+            let limitArgument: StatementArguments = [max(0, limit)]
+            // A session's row matches when…
+            let rowMatches: String
+            let queryArgument: StatementArguments
             if query.count >= 3 {
-                match = "search_text MATCH ?"
-                arguments = ["\"" + query.replacingOccurrences(of: "\"", with: "\"\"") + "\""]
+                rowMatches = "r.rowid IN (SELECT rowid FROM search_text WHERE search_text MATCH ?)"
+                queryArgument = ["\"" + query.replacingOccurrences(of: "\"", with: "\"\"") + "\""]
+                let hits = try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM (SELECT rowid FROM search_text WHERE search_text MATCH ? LIMIT 1000)", arguments: queryArgument
+                ) ?? 0
+                if hits < 1000 {
+                    // The bare columns come from the row with the lowest seq: the title (-1) first.
+                    let rows = try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT s.*, search_text.text AS matched_text, min(r.seq) AS matched_seq
+                            FROM search_text JOIN search_rows r ON r.rowid = search_text.rowid JOIN sessions s ON s.id = r.session_id
+                            WHERE search_text MATCH ? AND \(ownerCondition)
+                            GROUP BY s.id ORDER BY s.updated_at DESC, s.id DESC LIMIT ?
+                            """,
+                        arguments: queryArgument + ownerArguments + limitArgument
+                    )
+                    return try rows.map { row in
+                        SessionSearchHit(session: try Self.sessionRecord(row), snippet: SessionSearch.snippet(of: row["matched_text"] ?? "", around: query))
+                    }
+                }
             } else {
-                match = "search_text.text LIKE ? ESCAPE '\\'"
-                let escaped = query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                    .replacingOccurrences(of: "_", with: "\\_")
-                arguments = ["%" + escaped + "%"]
+                // Not `LIKE`: SQLite 3.40's trigram index answers a LIKE of two non-ASCII characters with nothing.
+                rowMatches = "instr(lower(t.text), lower(?)) > 0"
+                queryArgument = [query]
             }
-            _ = arguments.append(contentsOf: owner.map { [$0] } ?? [])
-            _ = arguments.append(contentsOf: [max(0, limit)])
-            // The bare columns come from the row with the lowest seq: the title (-1) first.
-            let rows = try Row.fetchAll(
+            let sessions = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT s.*, search_text.text AS matched_text, min(r.seq) AS matched_seq
-                    FROM search_text JOIN search_rows r ON r.rowid = search_text.rowid JOIN sessions s ON s.id = r.session_id
-                    WHERE \(match) AND \(owner == nil ? "s.owner IS NULL" : "s.owner = ?")
-                    GROUP BY s.id ORDER BY s.updated_at DESC, s.id DESC LIMIT ?
+                    SELECT s.* FROM sessions s
+                    WHERE \(ownerCondition) AND EXISTS (
+                      SELECT 1 FROM search_rows r JOIN search_text t ON t.rowid = r.rowid
+                      WHERE r.session_id = s.id AND \(rowMatches))
+                    ORDER BY s.updated_at DESC, s.id DESC LIMIT ?
                     """,
-                arguments: arguments
-            )
-            return try rows.map { row in
-                SessionSearchHit(session: try Self.sessionRecord(row), snippet: SessionSearch.snippet(of: row["matched_text"] ?? "", around: query))
+                arguments: ownerArguments + queryArgument + limitArgument
+            ).map(Self.sessionRecord)
+            return try sessions.map { session in
+                let texts = try String.fetchAll(
+                    db.cachedStatement(
+                        sql: "SELECT t.text FROM search_rows r JOIN search_text t ON t.rowid = r.rowid WHERE r.session_id = ? ORDER BY r.seq"
+                    ),
+                    arguments: [session.id.rawValue]
+                )
+                let matched = texts.first { SessionSearch.matches($0, query) } ?? session.title
+                return SessionSearchHit(session: session, snippet: SessionSearch.snippet(of: matched, around: query))
             }
         }
     }

@@ -90,6 +90,21 @@ struct SearchContractTests {
         #expect(try await store.searchSessions(owner: "alice", matching: "actor", limit: 10).map(\.session.id.rawValue) == ["swift"])
     }
 
+    /// A common word (more than a thousand matching messages) takes SQLite's other way: the
+    /// owner's sessions newest first. The answer is the same.
+    @Test func aWordInThousandsOfMessagesIsFoundNewestFirstOnSQLite() async throws {
+        let store = try await Kind.sqlite.make()
+        for number in 0..<120 {
+            let texts = (0..<10).map { "第\($0)回 カンファレンスの話 \(number)" }
+            try await conversation(store, "c\(number)", title: "会話 \(number)", owner: number % 3 == 0 ? "bob" : "alice", minutes: Double(number), texts)
+        }
+        let hits = try await store.searchSessions(owner: "alice", matching: "カンファレンス", limit: 5)
+        #expect(hits.map(\.session.id.rawValue) == ["c119", "c118", "c116", "c115", "c113"])
+        #expect(hits.first?.snippet == "第0回 カンファレンスの話 119")
+        #expect(try await store.searchSessions(owner: "bob", matching: "カンファレンス", limit: 100).count == 40)
+        #expect(try await store.searchSessions(owner: "alice", matching: "の話", limit: 100).count == 80)
+    }
+
     /// `kaiwa export` reads every owner's conversations, page by page.
     @Test(arguments: Kind.allCases)
     func everyOwnersSessionsAreListedNewestFirstInPages(kind: Kind) async throws {
