@@ -5,7 +5,10 @@ Prints p50, p99 and max of each in milliseconds."""
 import http.client, statistics, sys, time, urllib.parse
 
 port, rounds = int(sys.argv[1]), int(sys.argv[2])
-QUERIES = ["カンファレンス", "conference", "東京", "紅葉の京都", "actor", "no-such-words-here", "Swift 6", "ぷるぷる"]
+# Common words (in a quarter of the messages), rarer phrases, and words found nowhere; 東京 and
+# 京都 are two characters, below a trigram, and are looked for by scanning.
+QUERIES = ["カンファレンス", "conference", "紅葉の京都", "actor", "no-such-words-here", "Swift 6", "ぷるぷる", "懇親会について"]
+SHORT = ["東京", "京都"]
 
 
 def timed(connection, path):
@@ -19,11 +22,13 @@ def timed(connection, path):
 
 
 connection = http.client.HTTPConnection("127.0.0.1", port)
-samples = {"ping (floor)": [], "search": [], "open 1,000 messages": []}
+samples = {"ping (floor)": [], "search": [], "search, 2 characters": [], "open 1,000 messages": []}
 for _ in range(rounds):
     for query in QUERIES:
         samples["ping (floor)"].append(timed(connection, "/ping"))
         samples["search"].append(timed(connection, "/api/sessions?limit=50&q=" + urllib.parse.quote(query)))
+    for query in SHORT:
+        samples["search, 2 characters"].append(timed(connection, "/api/sessions?limit=50&q=" + urllib.parse.quote(query)))
     samples["open 1,000 messages"].append(timed(connection, "/api/sessions/long?limit=1000"))
 
 

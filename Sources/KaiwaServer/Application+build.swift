@@ -214,6 +214,7 @@ public func buildApplication(
         logger: logger
     )
     app.addServices(dependencies.services)
+    if let sqlite = store as? SQLiteChatStore { app.addServices(SQLiteSearchIndexer(store: sqlite, logger: logger)) }
     app.addServices(
         runner,
         RetentionSweeper(

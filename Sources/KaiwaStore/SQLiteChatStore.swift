@@ -115,7 +115,8 @@ public final class SQLiteChatStore: ChatStore {
     /// many (a common word) walks the owner's sessions newest first and stops at `limit`. One or
     /// two characters, below a trigram, are looked for in the indexed text the same way, by scanning.
     public func searchSessions(owner: String?, matching query: String, limit: Int) async throws -> [SessionSearchHit] {
-        try await read { db in
+        try await indexPendingSearchRows()
+        return try await read { db in
             let ownerCondition = owner == nil ? "s.owner IS NULL" : "s.owner = ?"
             let ownerArguments: StatementArguments = owner.map { [$0] } ?? []
             let limitArgument: StatementArguments = [max(0, limit)]
@@ -171,6 +172,12 @@ public final class SQLiteChatStore: ChatStore {
                 return SessionSearchHit(session: session, snippet: SessionSearch.snippet(of: matched, around: query))
             }
         }
+    }
+
+    /// Indexes for search what was written since the last time; returns how many rows.
+    @discardableResult
+    public func indexPendingSearchRows() async throws -> Int {
+        try await writer.write { db in try SQLiteSchema.indexPendingSearchRows(db) }
     }
 
     public func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool {

@@ -105,6 +105,17 @@ struct SearchContractTests {
         #expect(try await store.searchSessions(owner: "alice", matching: "の話", limit: 100).count == 80)
     }
 
+    /// Writes only note what is new; the indexer moves it into the index in one batch.
+    @Test func sqliteIndexesWhatWasWrittenInBatches() async throws {
+        let store = try SQLiteChatStore(path: makeTemporaryDirectory().appendingPathComponent("k.sqlite").path)
+        try await fill(store)
+        #expect(try await store.indexPendingSearchRows() == 13)  // 5 titles and 8 messages
+        #expect(try await store.indexPendingSearchRows() == 0)
+        _ = try await store.renameSession(SessionID(trusted: "travel"), owner: "alice", title: "秋の旅")
+        #expect(try await store.indexPendingSearchRows() == 1)
+        #expect(try await store.searchSessions(owner: "alice", matching: "秋の旅", limit: 5).map(\.session.id.rawValue) == ["travel"])
+    }
+
     /// `kaiwa export` reads every owner's conversations, page by page.
     @Test(arguments: Kind.allCases)
     func everyOwnersSessionsAreListedNewestFirstInPages(kind: Kind) async throws {
