@@ -38,9 +38,13 @@ struct WebSocketTests {
                     }
                     arrived.finish()
                 }
-                let waitFor: @Sendable (String) async throws -> Void = { type in
+                // `type`, or `type×n` for the n-th frame of that type.
+                let waitFor: @Sendable (String) async throws -> Void = { wanted in
+                    let parts = wanted.split(separator: "×")
+                    let type = String(parts[0])
+                    let count = parts.count > 1 ? Int(parts[1]) ?? 1 : 1
                     let deadline = ContinuousClock.now + .seconds(10)
-                    while !inbox.types.contains(type) && ContinuousClock.now < deadline {
+                    while inbox.types.filter({ $0 == type }).count < count && ContinuousClock.now < deadline {
                         try await Task.sleep(for: .milliseconds(5))
                     }
                 }
@@ -59,7 +63,7 @@ struct WebSocketTests {
                 try await send(#"{"action":"sendMessage","message":"こんにちは","session_id":"ws-chat"}"#)
                 try await waitFor("done")
                 try await send(#"{"action":"sendMessage","message":"ありがとう","session_id":"ws-chat"}"#)
-                try await Task.sleep(for: .milliseconds(300))
+                try await waitFor("done×2")
             }
             let done = inbox.messages.filter { $0["type"] as? String == "done" }
             #expect(done.compactMap { $0["response"] as? String } == ["こんにちは！何かお手伝いできることはありますか？", "どういたしまして！"])
