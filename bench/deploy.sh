@@ -44,6 +44,11 @@ AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$moto_port" "$bin" store create-tabl
 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; }
 if drop_caches; then cold="page cache dropped before each run"; else cold="page cache NOT dropped (not allowed here)"; fi
+report() {  # $1: label; the rest: 20 times in microseconds
+    local label=$1; shift
+    printf '%s\n' "$@" | sort -n | awk -v label="$label" '{ t[NR] = $1 } END {
+        printf "  %-44s median %6.1f ms, best %6.1f ms, worst %6.1f ms\n", label, (t[10] + t[11]) / 2000, t[1] / 1000, t[NR] / 1000 }'
+}
 startup() {  # $1: label; the rest: environment assignments
     local label=$1; shift
     local times=()
@@ -60,8 +65,7 @@ startup() {  # $1: label; the rest: environment assignments
         kill "$pid"; wait "$pid" 2>/dev/null || true
         times+=($(( (end - start) / 1000 )))
     done
-    printf '%s\n' "${times[@]}" | sort -n | awk -v label="$label" '{ t[NR] = $1 } END {
-        printf "  %-44s median %6.1f ms, best %6.1f ms, worst %6.1f ms\n", label, (t[10] + t[11]) / 2000, t[1] / 1000, t[NR] / 1000 }'
+    report "$label" "${times[@]}"
 }
 echo "== start to first /ping 200, 20 runs each ($cold; curl polls every millisecond)"
 startup "Lambda-like (DynamoDB on moto, JSON logs)" AWS_LAMBDA_FUNCTION_NAME=kaiwa-bench KAIWA_STORE=dynamodb \
@@ -77,8 +81,7 @@ floor() {  # the binary loaded and run to its end with no server: `kaiwa --help`
         end=$(date +%s%N)
         times+=($(( (end - start) / 1000 )))
     done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END {
-        printf "  %-44s median %6.1f ms, best %6.1f ms, worst %6.1f ms\n", "floor: kaiwa --help (load, link, exit)", (t[10] + t[11]) / 2000, t[1] / 1000, t[NR] / 1000 }'
+    report "floor: kaiwa --help (load, link, exit)" "${times[@]}"
 }
 floor
 

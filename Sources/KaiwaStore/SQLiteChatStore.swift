@@ -177,7 +177,9 @@ public final class SQLiteChatStore: ChatStore {
     /// Indexes for search what was written since the last time; returns how many rows.
     @discardableResult
     public func indexPendingSearchRows() async throws -> Int {
-        try await writer.write { db in try SQLiteSchema.indexPendingSearchRows(db) }
+        // Asked in a read first, so that a search or an idle second does not queue behind writers for nothing.
+        guard try await read({ db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM search_pending)") ?? false }) else { return 0 }
+        return try await writer.write { db in try SQLiteSchema.indexPendingSearchRows(db) }
     }
 
     public func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool {

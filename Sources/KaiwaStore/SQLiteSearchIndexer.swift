@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// (a search indexes what is still pending itself, so it never misses a message).
 public struct SQLiteSearchIndexer: Service {
     public let store: SQLiteChatStore
-    public var interval: Duration = .seconds(1)
+    public let interval: Duration
     public let logger: Logger
 
     public init(store: SQLiteChatStore, interval: Duration = .seconds(1), logger: Logger) {
