@@ -82,6 +82,19 @@ struct MCPToolTests {
         #expect(afterDeath.content == afterDeath.summary)
     }
 
+    /// A server that closes its output but lives on: the client once spun at 100% CPU on the
+    /// ended stream until the server exited, starving everything else on the machine.
+    @Test func aServerThatHangsUpIsGivenUpAtOnceWithoutSpinning() async throws {
+        let started = ContinuousClock.now
+        let servers = await MCPServers.connect(
+            [MCPServerConfig(name: "mute", command: "/bin/sh", arguments: ["-c", "exec >&-; sleep 4"])], timeout: .seconds(3),
+            logger: Logger(label: "mcp-test")
+        )
+        defer { Task { try? await servers.run() } }
+        #expect(servers.tools.isEmpty)
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
     @Test func agentLoopCallsAnMCPToolLikeAnyOther() async throws {
         let servers = await Self.connect()
         defer { Task { try? await servers.run() } }

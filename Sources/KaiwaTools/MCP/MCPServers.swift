@@ -111,7 +111,8 @@ public final class MCPServers: Service, Sendable {
         let client = Client(name: "kaiwa", version: KaiwaVersion.current)
         if let url = config.url {
             guard let endpoint = URL(string: url) else { throw MCPServerConfig.FileError(description: "bad url \(url)") }
-            try await client.connect(transport: HTTPClientTransport(endpoint: endpoint, streaming: true))
+            let transport = HTTPClientTransport(endpoint: endpoint, streaming: true)
+            try await client.connect(transport: ReceiveOnceTransport(transport, logger: transport.logger) { Task { await client.disconnect() } })
             return Connection(name: config.name, client: client, process: nil)
         }
         let process = Process()
@@ -123,16 +124,18 @@ public final class MCPServers: Service, Sendable {
         process.standardInput = toServer
         process.standardOutput = fromServer
         process.standardError = FileHandle.nullDevice
+        // A server that dies fails its pending and later calls instead of leaving them waiting.
+        // Set before `run()`: Foundation on Linux never calls a handler set after the child was reaped.
+        process.terminationHandler = { _ in Task { await client.disconnect() } }
         try process.run()
-        let transport = StdioTransport(
+        let stdio = StdioTransport(
             input: FileDescriptor(rawValue: fromServer.fileHandleForReading.fileDescriptor),
             output: FileDescriptor(rawValue: toServer.fileHandleForWriting.fileDescriptor)
         )
-        // A server that dies fails its pending and later calls instead of leaving them waiting.
-        process.terminationHandler = { _ in Task { await client.disconnect() } }
         do {
-            try await client.connect(transport: transport)
+            try await client.connect(transport: ReceiveOnceTransport(stdio, logger: stdio.logger) { Task { await client.disconnect() } })
         } catch {
+            await client.disconnect()
             process.terminate()
             throw error
         }
