@@ -2,7 +2,8 @@ import Foundation
 import KaiwaAgent
 import KaiwaCore
 import KaiwaStore
-import KaiwaTools
+import MCP
+@testable import KaiwaTools
 import Logging
 import Synchronization
 import Testing
@@ -82,17 +83,17 @@ struct MCPToolTests {
         #expect(afterDeath.content == afterDeath.summary)
     }
 
-    /// A server that closes its output but lives on: the client once spun at 100% CPU on the
-    /// ended stream until the server exited, starving everything else on the machine.
-    @Test func aServerThatHangsUpIsGivenUpAtOnceWithoutSpinning() async throws {
-        let started = ContinuousClock.now
-        let servers = await MCPServers.connect(
-            [MCPServerConfig(name: "mute", command: "/bin/sh", arguments: ["-c", "exec >&-; sleep 4"])], timeout: .seconds(3),
-            logger: Logger(label: "mcp-test")
-        )
-        defer { Task { try? await servers.run() } }
-        #expect(servers.tools.isEmpty)
-        #expect(ContinuousClock.now - started < .seconds(2))
+    /// A transport whose stream has ended (a server that hung up): the client once asked it
+    /// again and again for ever, at 100% CPU, with its pending calls never answered.
+    @Test(.timeLimit(.minutes(1)))
+    func aTransportThatHasEndedFailsTheConnectionAtOnceWithoutSpinning() async throws {
+        let client = Client(name: "kaiwa-test", version: "0")
+        let ended = EndedTransport()
+        await #expect(throws: (any Error).self) {
+            try await client.connect(transport: ReceiveOnceTransport(ended, logger: Logger(label: "mcp-test")) { Task { await client.disconnect() } })
+        }
+        // Asked for its stream once, not again and again.
+        #expect(await ended.receives == 1)
     }
 
     @Test func agentLoopCallsAnMCPToolLikeAnyOther() async throws {
@@ -108,5 +109,18 @@ struct MCPToolTests {
         let events = Mutex<[ChatEvent]>([])
         await chat.run(turn) { event in events.withLock { $0.append(event.event) } }
         #expect(events.withLock { $0 }.contains { if case .toolResult("m1", true, let summary) = $0 { summary.contains("42") } else { false } })
+    }
+}
+
+/// A transport whose server has gone: it takes what is sent, and its stream is over.
+actor EndedTransport: Transport {
+    nonisolated let logger = Logger(label: "ended-transport")
+    private(set) var receives = 0
+    func connect() async throws {}
+    func disconnect() async {}
+    func send(_ data: Data) async throws {}
+    func receive() -> AsyncThrowingStream<Data, any Error> {
+        receives += 1
+        return AsyncThrowingStream { $0.finish() }
     }
 }

@@ -121,6 +121,11 @@ public final class MCPServers: Service, Sendable {
         process.environment = base.merging(config.environment) { $1 }
         let toServer = Pipe()
         let fromServer = Pipe()
+        // Close-on-exec, so that no other child (another MCP server started meanwhile) inherits
+        // these ends: a write end held open elsewhere would keep this server's end of file from ever coming.
+        for handle in [toServer.fileHandleForReading, toServer.fileHandleForWriting, fromServer.fileHandleForReading, fromServer.fileHandleForWriting] {
+            _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC)
+        }
         process.standardInput = toServer
         process.standardOutput = fromServer
         process.standardError = FileHandle.nullDevice
