@@ -14,11 +14,23 @@ public struct ChatRequest: Sendable, Hashable {
     /// Earlier messages the client already has (AgentCore's `messages` form). They are stored
     /// ahead of `message` only when the session has no history yet.
     public var priorMessages: [ChatMessage]
+    /// A new branch of an existing conversation instead of a message at the end of it.
+    public var branch: Branch?
+
+    /// How a turn branches off: `message` replaces an earlier question of the user's, or a
+    /// reply is written again. Both leave what was there as a sibling to switch back to.
+    public enum Branch: Sendable, Hashable {
+        /// `message` is sent in place of the user message with this id.
+        case edit(messageID: String)
+        /// The reply with this id (or any message of it) is written again; `message` is unused.
+        case regenerate(messageID: String)
+    }
 
     public init(
         message: String, sessionID: SessionID? = nil, agent: String? = nil, model: String? = nil, subject: Subject = .local,
-        priorMessages: [ChatMessage] = []
+        priorMessages: [ChatMessage] = [], branch: Branch? = nil
     ) {
+        self.branch = branch
         self.message = message
         self.sessionID = sessionID
         self.agent = agent

@@ -57,13 +57,9 @@ public struct ChatService: Sendable {
     /// message. Throws a `KaiwaError` (400, 408, 413, …) before anything is stored when the
     /// turn cannot be taken.
     public func begin(_ request: ChatRequest) async throws -> ChatTurn {
+        if let branch = request.branch { return try await beginBranch(branch, of: request) }
         let text = request.message
-        guard text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
-            throw KaiwaError.badRequest("`message` must not be empty.")
-        }
-        guard text.utf8.count <= settings.maxMessageBytes else {
-            throw KaiwaError(.payloadTooLarge, "The message is longer than \(settings.maxMessageBytes) bytes.")
-        }
+        try checkMessage(text)
         // Earlier messages a client sends (AgentCore's `messages`) are stored too: bounded like
         // the history a turn reads, each like a message (one too large once broke DynamoDB's item limit).
         guard request.priorMessages.count <= settings.historyLimit else {
@@ -98,6 +94,53 @@ public struct ChatService: Sendable {
         // Messages that start the session are its whole history: no need to read it back.
         let history = stored.first?.sequence == 1 ? stored : nil
         return ChatTurn(session: session, userMessage: stored[stored.count - 1], profile: profile, model: model, knownHistory: history)
+    }
+
+    private func checkMessage(_ text: String) throws {
+        guard text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
+            throw KaiwaError.badRequest("`message` must not be empty.")
+        }
+        guard text.utf8.count <= settings.maxMessageBytes else {
+            throw KaiwaError(.payloadTooLarge, "The message is longer than \(settings.maxMessageBytes) bytes.")
+        }
+    }
+
+    /// Accepts an edit or a regeneration: the message it names must be in the caller's session.
+    /// An edit stores the new question beside the old one; a regeneration stores nothing yet
+    /// but moves the session's branch to the question, so the new reply hangs there.
+    private func beginBranch(_ branch: ChatRequest.Branch, of request: ChatRequest) async throws -> ChatTurn {
+        guard let id = request.sessionID else { throw KaiwaError.badRequest("An edit or a regeneration needs the session it belongs to.") }
+        let now = clock.now()
+        guard let existing = try await existingSession(for: request, at: now) else { throw KaiwaError.sessionNotFound(id) }
+        let profile = agents.profile(named: existing.agent) ?? agents.profile(named: agents.defaultName)!
+        let model = try models.model(request.model, for: profile)
+        let tree = ConversationTree(try await store.messages(in: id))
+        switch branch {
+        case .edit(let messageID):
+            try checkMessage(request.message)
+            guard let original = tree.message(withID: messageID) else { throw KaiwaError.messageNotFound(messageID) }
+            guard original.role == .user, !original.content.isToolResults else {
+                throw KaiwaError.badRequest("Message \(messageID) is not one you wrote; only your own messages can be edited.")
+            }
+            let edited = NewMessage(
+                role: .user, content: [.text(request.message)], createdAt: now, parent: original.parentSequence.map { .after($0) } ?? .root
+            )
+            let (session, stored) = try await store.openSession(existing, appending: [edited])
+            let history = original.parentSequence.map { tree.path(to: $0) } ?? []
+            return ChatTurn(session: session, userMessage: stored[0], profile: profile, model: model, knownHistory: history + stored)
+        case .regenerate(let messageID):
+            guard let reply = tree.message(withID: messageID) else { throw KaiwaError.messageNotFound(messageID) }
+            guard reply.role == .assistant || reply.content.isToolResults, let question = tree.question(answeredBy: reply.sequence) else {
+                throw KaiwaError.badRequest("Message \(messageID) is not a reply; only replies can be regenerated.")
+            }
+            guard let session = try await store.setCurrentLeaf(question.sequence, of: id, owner: request.owner) else {
+                throw KaiwaError.sessionNotFound(id)
+            }
+            return ChatTurn(
+                session: session, userMessage: question, profile: profile, model: model, knownHistory: tree.path(to: question.sequence),
+                isRegeneration: true
+            )
+        }
     }
 
     /// The session the request continues, after checking it may take a message; `nil` for a new one.
@@ -187,11 +230,13 @@ public struct ChatService: Sendable {
         metrics.replyEnded(outcome: status.rawValue)
         let cost = transcript.usage.flatMap { usage in models[answered]?.price?.cost(of: usage) }
         let now = clock.now()
+        // The reply hangs under its question, whichever branch the user has moved to meanwhile.
         let messages = transcript.messages.enumerated().map { index, message in
             let isLast = index == transcript.messages.count - 1
             return NewMessage(
                 role: message.role, content: message.content, model: message.role == .assistant ? answered : nil,
-                status: isLast ? status : .complete, usage: isLast ? transcript.usage : nil, costUSD: isLast ? cost : nil, createdAt: now
+                status: isLast ? status : .complete, usage: isLast ? transcript.usage : nil, costUSD: isLast ? cost : nil, createdAt: now,
+                parent: index == 0 ? .after(turn.userMessage.sequence) : .previous
             )
         }
         let final = SequencedChatEvent(
@@ -225,7 +270,7 @@ public struct ChatService: Sendable {
         } else {
             // Only what the window can hold is read, however long the conversation.
             stored = try await metrics.storeCall("read_history") {
-                try await store.messages(in: turn.session.id, before: nil, limit: settings.historyLimit)
+                try await store.path(in: turn.session.id, to: turn.userMessage.sequence, limit: settings.historyLimit)
             }
         }
         let history = stored.filter { !$0.content.isEmpty }.map(\.chatMessage)
@@ -288,6 +333,11 @@ public struct ChatTurn: Sendable {
     public let model: CatalogModel
     /// The session's messages when this turn opened it (so they need not be read back).
     let knownHistory: [MessageRecord]?
+    /// Whether the turn writes a reply again to a question already answered.
+    public var isRegeneration = false
+
+    /// Whether this turn's reply is the conversation's first (when a model may write the title).
+    public var isFirstReply: Bool { userMessage.sequence == 1 && !isRegeneration }
 }
 
 /// How a reply ended.

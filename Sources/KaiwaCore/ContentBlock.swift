@@ -74,6 +74,11 @@ extension Array where Element == ContentBlock {
             return nil
         }.joined()
     }
+
+    /// Whether these are the results of tool calls (a user message the agent wrote, not a person).
+    public var isToolResults: Bool {
+        !isEmpty && allSatisfy { if case .toolResult = $0 { true } else { false } }
+    }
 }
 
 /// A message as a model sees it.

@@ -77,6 +77,9 @@ public struct KaiwaError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func sessionNotFound(_ id: SessionID) -> KaiwaError {
         .notFound("There is no session \(id).")
     }
+    public static func messageNotFound(_ id: String) -> KaiwaError {
+        .notFound("There is no message \(id.prefix(128)) in this session.")
+    }
     public static func modelNotFound(_ name: String, known: [String]) -> KaiwaError {
         .init(.modelNotFound, "There is no model named \"\(name)\". Known models: \(known.joined(separator: ", ")).", parameter: "model")
     }

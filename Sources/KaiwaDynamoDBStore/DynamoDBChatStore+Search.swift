@@ -14,15 +14,23 @@ extension DynamoDBChatStore {
     public static var searchedMessages: Int { 200 }
 
     public func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord? {
-        var (condition, placeholders) = Self.ownerCondition(owner)
-        placeholders.names = (placeholders.names ?? [:]).merging(["#title": "title"]) { $1 }
-        placeholders.values = (placeholders.values ?? [:]).merging([":title": .string(title)]) { $1 }
+        try await updateOwnedSession(id, owner: owner, set: "#title = :title", .init(names: ["#title": "title"], values: [":title": .string(title)]))
+    }
+
+    public func setCurrentLeaf(_ leaf: Int, of id: SessionID, owner: String?) async throws -> SessionRecord? {
+        try await updateOwnedSession(id, owner: owner, set: "#leaf = :leaf", .init(names: ["#leaf": "leaf"], values: [":leaf": .int(leaf)]))
+    }
+
+    /// Sets attributes of the session if `owner` owns it; `nil` when there is no such session of that owner.
+    private func updateOwnedSession(
+        _ id: SessionID, owner: String?, set assignments: String, _ placeholders: DynamoDBClient.Placeholders
+    ) async throws -> SessionRecord? {
+        var (condition, all) = Self.ownerCondition(owner)
+        all.names = (all.names ?? [:]).merging(placeholders.names ?? [:]) { $1 }
+        all.values = (all.values ?? [:]).merging(placeholders.values ?? [:]) { $1 }
         do {
             let item = try await client.updateItem(
-                .init(
-                    table: tables.sessions, key: sessionKey(id), update: "SET #title = :title",
-                    condition: "attribute_exists(sessionId) AND " + condition, placeholders
-                )
+                .init(table: tables.sessions, key: sessionKey(id), update: "SET " + assignments, condition: "attribute_exists(sessionId) AND " + condition, all)
             )
             return try item.map(StoredItems.session)
         } catch let error as DynamoDBError where error.kind == .conditionalCheckFailed {

@@ -87,7 +87,8 @@ public struct DynamoDBChatStore: ChatStore {
     private func create(_ session: SessionRecord, with messages: [NewMessage]) async throws -> (SessionRecord, [MessageRecord]) {
         var created = session
         created.createdAt = Date(millis: session.createdAt.millis)
-        let (records, timestamps) = positions(for: messages, in: session.id, after: 0, lastTimestamp: 0)
+        let (records, timestamps) = positions(for: messages, in: session.id, after: 0, leaf: nil, lastTimestamp: 0)
+        created.currentLeaf = records.last?.sequence
         created.updatedAt = Date(millis: max(created.updatedAt, records.last?.createdAt ?? .distantPast).millis)
         var items: [DynamoDBClient.TransactionItem] = [
             .put(
@@ -164,23 +165,26 @@ public struct DynamoDBChatStore: ChatStore {
         var session = try StoredItems.session(sessionItem)
         let count = sessionItem["messageCount"]?.intValue ?? 0
         let lastTimestamp = sessionItem["lastTimestamp"]?.intValue ?? 0
-        let (records, timestamps) = positions(for: messages, in: session.id, after: Int(count), lastTimestamp: lastTimestamp)
+        let leaf = sessionItem["leaf"]?.intValue.map(Int.init) ?? (count > 0 ? Int(count) : nil)
+        let (records, timestamps) = positions(for: messages, in: session.id, after: Int(count), leaf: leaf, lastTimestamp: lastTimestamp)
         var items: [DynamoDBClient.TransactionItem] = []
         if let last = records.last, let lastTimestamp = timestamps.last {
             let updatedAt = Date(millis: max(session.updatedAt, last.createdAt).millis)
             session.updatedAt = updatedAt
+            session.currentLeaf = last.sequence
             let (ownerCondition, ownerPlaceholders) = Self.ownerCondition(session.owner)
             var values: DynamoDBItem = [
                 ":count": .int(count + Int64(records.count)), ":last": .int(lastTimestamp),
                 ":updated": StoredItems.millis(updatedAt), ":updatedKey": .string(StoredItems.updatedKey(updatedAt, session.id)),
                 ":expire": StoredItems.seconds(updatedAt.addingTimeInterval(retention)), ":expected": .int(count),
+                ":leaf": .int(last.sequence),
             ]
             values.merge(ownerPlaceholders.values ?? [:]) { $1 }
             items.append(
                 .update(
                     .init(
                         table: tables.sessions, key: sessionKey(session.id),
-                        update: "SET messageCount = :count, lastTimestamp = :last, updatedAt = :updated, updatedKey = :updatedKey, expireAt = :expire",
+                        update: "SET messageCount = :count, lastTimestamp = :last, updatedAt = :updated, updatedKey = :updatedKey, expireAt = :expire, leaf = :leaf",
                         condition: "messageCount = :expected AND " + ownerCondition,
                         .init(names: ownerPlaceholders.names, values: values)
                     )
@@ -195,16 +199,19 @@ public struct DynamoDBChatStore: ChatStore {
 
     /// Positions after `count` and sort keys after `lastTimestamp`: each message's time in
     /// milliseconds, moved one past the previous message's when it would not be greater.
-    private func positions(for messages: [NewMessage], in session: SessionID, after count: Int, lastTimestamp: Int64) -> ([MessageRecord], [Int64]) {
+    private func positions(
+        for messages: [NewMessage], in session: SessionID, after count: Int, leaf: Int?, lastTimestamp: Int64
+    ) -> ([MessageRecord], [Int64]) {
         var timestamp = lastTimestamp
         var timestamps: [Int64] = []
+        let parents = MessageParent.positions(of: messages, startingAt: count + 1, after: leaf)
         let records = messages.enumerated().map { offset, message in
             timestamp = max(message.createdAt.millis, timestamp + 1)
             timestamps.append(timestamp)
             return MessageRecord(
                 id: message.id, sessionID: session, sequence: count + offset + 1, role: message.role, content: message.content,
                 model: message.model, status: message.status, usage: message.usage, costUSD: message.costUSD,
-                createdAt: message.createdAt
+                createdAt: message.createdAt, parentSequence: parents[offset]
             )
         }
         return (records, timestamps)

@@ -58,6 +58,7 @@ enum StoredItems {
             "expireAt": seconds(session.updatedAt.addingTimeInterval(retention)),
         ]
         if let owner = owner(session.owner) { item["owner"] = .string(owner) }
+        if let leaf = session.currentLeaf { item["leaf"] = .int(leaf) }
         return item
     }
 
@@ -69,7 +70,7 @@ enum StoredItems {
         else { throw StoreCorruption(row: "session \(id)", problem: "the session item lacks agent, title, times or a valid id") }
         return SessionRecord(
             id: sessionID, agent: agent, title: title, owner: owner(item["owner"]?.stringValue),
-            createdAt: Date(millis: created), updatedAt: Date(millis: updated)
+            createdAt: Date(millis: created), updatedAt: Date(millis: updated), currentLeaf: item["leaf"]?.intValue.map(Int.init)
         )
     }
 
@@ -90,6 +91,8 @@ enum StoredItems {
             "createdAt": millis(record.createdAt),
             "expireAt": seconds(record.createdAt.addingTimeInterval(retention)),
         ]
+        // 0 for a first message; items from before branches have no `parent` and follow the message before them.
+        item["parent"] = .int(record.parentSequence ?? 0)
         if let model = record.model { item["model"] = .string(model) }
         if let usage = record.usage {
             item["inputTokens"] = .int(usage.inputTokens)
@@ -126,7 +129,8 @@ enum StoredItems {
             id: id, sessionID: SessionID(trusted: session), sequence: Int(sequence), role: role, content: content,
             model: item["model"]?.stringValue, status: status, usage: usage,
             costUSD: item["costUSD"].flatMap { if case .number(let text) = $0 { Double(text) } else { nil } }.flatMap { $0.isFinite ? $0 : nil },
-            createdAt: Date(millis: created)
+            createdAt: Date(millis: created),
+            parentSequence: item["parent"].map { $0.intValue.flatMap { $0 > 0 ? Int($0) : nil } } ?? (sequence > 1 ? Int(sequence) - 1 : nil)
         )
     }
 

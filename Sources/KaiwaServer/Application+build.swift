@@ -280,6 +280,7 @@ func buildRouter(
     ReplyControlRoutes(runner: runner, store: store).add(to: router)
     OpenAIRoutes(chat: chat, gate: access.limiter, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
     SessionRoutes(runner: runner).add(to: router)
+    BranchRoutes(runner: runner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
     AgentRoutes(agents: dependencies.agents, models: dependencies.models).add(to: router)
     WebRoutes(assets: WebAssets.locate(configuredRoot: configuration.webRoot, logger: logger)).add(to: router)
     if let path = configuration.apiGatewayWebSocketPath {

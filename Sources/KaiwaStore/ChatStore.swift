@@ -46,12 +46,17 @@ public protocol ChatStore: TransientStore, AccessStore {
     func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool
 
     /// Appends messages after the session's last one and moves the session's `updatedAt`
-    /// to the last message's time; stores `replyEvents` in the same write. Concurrent appends to
-    /// one session get distinct, increasing positions. Throws `KaiwaError.notFound` when the
-    /// session does not exist.
+    /// to the last message's time and its current leaf to the last message; stores
+    /// `replyEvents` in the same write. Each message hangs where its `parent` says (the caller
+    /// names parents that exist). Concurrent appends to one session get distinct, increasing
+    /// positions. Throws `KaiwaError.notFound` when the session does not exist.
     func appendMessages(_ messages: [NewMessage], to session: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord]
 
-    /// The session's messages in order.
+    /// Makes the message at `leaf` the end of the branch the user is on, if `owner` owns the
+    /// session; `nil` when there is no such session of that owner. Does not move `updatedAt`.
+    func setCurrentLeaf(_ leaf: Int, of session: SessionID, owner: String?) async throws -> SessionRecord?
+
+    /// The session's messages in order, every branch.
     func messages(in session: SessionID) async throws -> [MessageRecord]
 
     /// The session's last `limit` messages whose position is below `sequence` (all positions
@@ -72,6 +77,18 @@ extension ChatStore {
     /// Stores `session` unless a session with its id exists; returns the stored one either way.
     public func createSessionIfAbsent(_ session: SessionRecord) async throws -> SessionRecord {
         try await openSession(session, appending: []).session
+    }
+
+    /// The last `limit` messages of the branch that ends at `leaf`, in order: the history a
+    /// turn reads. Reads the `limit` positions up to the leaf first, which hold the whole
+    /// branch unless the conversation branched inside them; only then the whole conversation.
+    public func path(in session: SessionID, to leaf: Int, limit: Int) async throws -> [MessageRecord] {
+        guard limit > 0 else { return [] }
+        let recent = try await messages(in: session, before: leaf + 1, limit: limit)
+        let path = ConversationTree(recent).path(to: leaf)
+        // Whole when long enough, when it reached a first message, or when nothing older exists.
+        if path.count >= limit || path.first?.parentSequence == nil || recent.count < limit { return Array(path.suffix(limit)) }
+        return Array(ConversationTree(try await messages(in: session)).path(to: leaf).suffix(limit))
     }
 
     public func appendMessage(_ message: NewMessage, to session: SessionID) async throws -> MessageRecord {

@@ -21,6 +21,8 @@ public enum ConversationArchive {
             var owner: String?
             var created_at: Date
             var updated_at: Date
+            /// The `seq` of the message that ends the branch the user was on.
+            var current_leaf: Int?
         }
         struct Message: Codable {
             var id: String
@@ -31,6 +33,10 @@ public enum ConversationArchive {
             var usage: TokenUsage?
             var cost_usd: Double?
             var created_at: Date
+            /// Its position, and the position of the message it follows (absent for a first
+            /// message). Files without positions hold one straight branch.
+            var seq: Int?
+            var parent_seq: Int?
         }
         var session: Session
         var messages: [Message]
@@ -78,16 +84,17 @@ public enum ConversationArchive {
         while true {
             let page = try await store.listAllSessions(limit: 100, after: cursor)
             for session in page {
-                let messages = try await store.messages(in: session.id)
+                let tree = ConversationTree(try await store.messages(in: session.id))
                 let line = Line(
                     session: .init(
                         id: session.id.rawValue, title: session.title, agent: session.agent, owner: session.owner,
-                        created_at: session.createdAt, updated_at: session.updatedAt
+                        created_at: session.createdAt, updated_at: session.updatedAt, current_leaf: tree.leaf(session.currentLeaf)
                     ),
-                    messages: messages.map {
+                    messages: tree.messages.map {
                         .init(
                             id: $0.id, role: $0.role, content: $0.content, model: $0.model, status: $0.status, usage: $0.usage,
-                            cost_usd: $0.costUSD, created_at: $0.createdAt
+                            cost_usd: $0.costUSD, created_at: $0.createdAt, seq: $0.sequence,
+                            parent_seq: $0.parentSequence.flatMap { tree.message(at: $0) == nil ? nil : $0 }
                         )
                     }
                 )
@@ -128,18 +135,44 @@ public enum ConversationArchive {
         guard (1...500).contains(line.session.title.count) else { throw problem("session \(id) has a title of \(line.session.title.count) characters") }
         guard (1...64).contains(line.session.agent.count) else { throw problem("session \(id) has no agent") }
         var messageIDs = Set<String>()
-        let messages = try line.messages.map { message in
+        // The store numbers an imported conversation's messages 1, 2, 3, … in file order; parents are renumbered to match.
+        var positions: [Int: Int] = [:]
+        var previousSeq = 0
+        let messages = try line.messages.enumerated().map { offset, message in
             guard (1...128).contains(message.id.count), messageIDs.insert(message.id).inserted else {
                 throw problem("session \(id) has a missing or repeated message id")
             }
+            var parent = MessageParent.previous
+            if let seq = message.seq {
+                guard seq > previousSeq, offset == 0 || !positions.isEmpty else {
+                    throw problem("session \(id): message \(message.id) has seq \(seq), not above the message before it")
+                }
+                previousSeq = seq
+                positions[seq] = offset + 1
+                if let parentSeq = message.parent_seq {
+                    guard let position = positions[parentSeq], parentSeq < seq else {
+                        throw problem("session \(id): message \(message.id) follows seq \(parentSeq), which is not an earlier message")
+                    }
+                    parent = .after(position)
+                } else {
+                    parent = .root
+                }
+            } else if message.parent_seq != nil || !positions.isEmpty {
+                throw problem("session \(id): message \(message.id) has no seq, but the messages before it do")
+            }
             return NewMessage(
                 role: message.role, content: message.content, model: message.model, status: message.status, usage: message.usage,
-                costUSD: message.cost_usd, createdAt: message.created_at, id: message.id
+                costUSD: message.cost_usd, createdAt: message.created_at, id: message.id, parent: parent
             )
+        }
+        var currentLeaf: Int?
+        if let leaf = line.session.current_leaf {
+            guard let position = positions[leaf] else { throw problem("session \(id): current_leaf \(leaf) is not one of its messages") }
+            currentLeaf = position
         }
         let session = SessionRecord(
             id: id, agent: line.session.agent, title: line.session.title, owner: line.session.owner,
-            createdAt: line.session.created_at, updatedAt: line.session.updated_at
+            createdAt: line.session.created_at, updatedAt: line.session.updated_at, currentLeaf: currentLeaf
         )
         return Conversation(session: session, messages: messages)
     }
@@ -173,6 +206,9 @@ public enum ConversationArchive {
                 _ = try await store.appendMessages(
                     Array(conversation.messages[start..<min(start + 25, conversation.messages.count)]), to: conversation.session.id, replyEvents: []
                 )
+            }
+            if let leaf = conversation.session.currentLeaf {
+                _ = try await store.setCurrentLeaf(leaf, of: conversation.session.id, owner: conversation.session.owner)
             }
             imported += 1
         }

@@ -25,10 +25,7 @@ public actor InMemoryChatStore: ChatStore {
     public func openSession(_ session: SessionRecord, appending messages: [NewMessage]) async throws -> (session: SessionRecord, messages: [MessageRecord]) {
         if let existing = sessions[session.id], existing.owner != session.owner { throw KaiwaError.sessionNotFound(session.id) }
         if sessions[session.id] == nil { sessions[session.id] = session }
-        var stored: [MessageRecord] = []
-        for message in messages {
-            stored += try await appendMessages([message], to: session.id, replyEvents: [])
-        }
+        let stored = try await appendMessages(messages, to: session.id, replyEvents: [])
         return (sessions[session.id]!, stored)
     }
 
@@ -82,30 +79,32 @@ public actor InMemoryChatStore: ChatStore {
     }
 
     public func appendMessages(_ messages: [NewMessage], to id: SessionID, replyEvents: [ReplyEventBatch]) async throws -> [MessageRecord] {
-        guard sessions[id] != nil else { throw KaiwaError.sessionNotFound(id) }
+        guard var session = sessions[id] else { throw KaiwaError.sessionNotFound(id) }
         try await appendReplyEvents(replyEvents)
-        return messages.map { append($0, to: id) }
+        let existing = messagesBySession[id, default: []]
+        let first = (existing.last?.sequence ?? 0) + 1
+        let parents = MessageParent.positions(of: messages, startingAt: first, after: ConversationTree(existing).leaf(session.currentLeaf))
+        let records = messages.enumerated().map { offset, message in
+            MessageRecord(
+                id: message.id, sessionID: id, sequence: first + offset, role: message.role, content: message.content,
+                model: message.model, status: message.status, usage: message.usage, costUSD: message.costUSD,
+                createdAt: message.createdAt, parentSequence: parents[offset]
+            )
+        }
+        messagesBySession[id, default: []] += records
+        if let last = records.last {
+            session.updatedAt = max(session.updatedAt, records.map(\.createdAt).max() ?? last.createdAt)
+            session.currentLeaf = last.sequence
+        }
+        sessions[id] = session
+        return records
     }
 
-    private func append(_ message: NewMessage, to id: SessionID) -> MessageRecord {
-        var session = sessions[id]!
-        let existing = messagesBySession[id, default: []]
-        let record = MessageRecord(
-            id: message.id,
-            sessionID: id,
-            sequence: (existing.last?.sequence ?? 0) + 1,
-            role: message.role,
-            content: message.content,
-            model: message.model,
-            status: message.status,
-            usage: message.usage,
-            costUSD: message.costUSD,
-            createdAt: message.createdAt
-        )
-        messagesBySession[id, default: []].append(record)
-        session.updatedAt = max(session.updatedAt, message.createdAt)
+    public func setCurrentLeaf(_ leaf: Int, of id: SessionID, owner: String?) async throws -> SessionRecord? {
+        guard var session = sessions[id], session.owner == owner else { return nil }
+        session.currentLeaf = leaf
         sessions[id] = session
-        return record
+        return session
     }
 
     public func messages(in id: SessionID) async throws -> [MessageRecord] {

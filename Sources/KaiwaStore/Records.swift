@@ -13,8 +13,14 @@ public struct SessionRecord: Sendable, Hashable {
     public var createdAt: Date
     /// When the last message was stored: idle expiry and retention count from here.
     public var updatedAt: Date
+    /// The position of the last message of the branch the user is on; `nil` means the
+    /// session's last message (a session from before branches, or one with no messages).
+    public var currentLeaf: Int?
 
-    public init(id: SessionID, agent: String, title: String, owner: String? = nil, createdAt: Date, updatedAt: Date) {
+    public init(
+        id: SessionID, agent: String, title: String, owner: String? = nil, createdAt: Date, updatedAt: Date, currentLeaf: Int? = nil
+    ) {
+        self.currentLeaf = currentLeaf
         self.id = id
         self.agent = agent
         self.title = title
@@ -34,6 +40,17 @@ public enum MessageStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case error
 }
 
+/// Where a new message hangs in its conversation's tree.
+public enum MessageParent: Sendable, Hashable {
+    /// After the message before it in the same write, or, for a write's first message, after
+    /// the session's current leaf: the conversation goes on along the branch the user is on.
+    case previous
+    /// A first message: a new root (an edit of the conversation's first message).
+    case root
+    /// After the message at this position (an edited message's parent, a regenerated reply's question).
+    case after(Int)
+}
+
 /// A message to be stored; the store gives it its position.
 public struct NewMessage: Sendable, Hashable {
     /// Made up front so that events can name the message before it is stored.
@@ -46,6 +63,7 @@ public struct NewMessage: Sendable, Hashable {
     /// What the reply cost in US dollars, when its model's prices are known.
     public var costUSD: Double?
     public var createdAt: Date
+    public var parent: MessageParent
 
     public init(
         role: Role,
@@ -55,8 +73,10 @@ public struct NewMessage: Sendable, Hashable {
         usage: TokenUsage? = nil,
         costUSD: Double? = nil,
         createdAt: Date,
-        id: String = UUIDString.random()
+        id: String = UUIDString.random(),
+        parent: MessageParent = .previous
     ) {
+        self.parent = parent
         self.id = id
         self.role = role
         self.content = content
@@ -72,8 +92,11 @@ public struct NewMessage: Sendable, Hashable {
 public struct MessageRecord: Sendable, Hashable {
     public var id: String
     public var sessionID: SessionID
-    /// Position in the conversation: 1, 2, 3, … with no gaps at the time of writing.
+    /// Position in the conversation: 1, 2, 3, … in the order of writing, with no gaps at the
+    /// time of writing, across all branches (a child always comes after its parent).
     public var sequence: Int
+    /// The position of the message this one follows; `nil` for a first message.
+    public var parentSequence: Int?
     public var role: Role
     public var content: [ContentBlock]
     /// The model that wrote an assistant message.
@@ -86,8 +109,9 @@ public struct MessageRecord: Sendable, Hashable {
 
     public init(
         id: String, sessionID: SessionID, sequence: Int, role: Role, content: [ContentBlock],
-        model: String?, status: MessageStatus, usage: TokenUsage?, costUSD: Double? = nil, createdAt: Date
+        model: String?, status: MessageStatus, usage: TokenUsage?, costUSD: Double? = nil, createdAt: Date, parentSequence: Int? = nil
     ) {
+        self.parentSequence = parentSequence
         self.costUSD = costUSD
         self.id = id
         self.sessionID = sessionID

@@ -47,12 +47,14 @@ public final class SQLiteChatStore: ChatStore {
             )
             if db.changesCount == 1 {
                 // A new session: its record is the one just written, and its messages come first.
-                let stored = try Self.insert(encoded, into: session.id, after: 0, db)
+                let stored = try Self.insert(encoded, into: session.id, after: 0, leaf: nil, db)
                 let latest = max(session.updatedAt.millis, messages.map(\.createdAt.millis).max() ?? 0)
-                if latest > session.updatedAt.millis {
-                    try db.cachedStatement(sql: "UPDATE sessions SET updated_at = ? WHERE id = ?").execute(arguments: [latest, session.id.rawValue])
+                if let leaf = stored.last?.sequence {
+                    try db.cachedStatement(sql: "UPDATE sessions SET updated_at = ?, current_leaf = ? WHERE id = ?")
+                        .execute(arguments: [latest, leaf, session.id.rawValue])
                 }
                 var record = session
+                record.currentLeaf = stored.last?.sequence
                 record.createdAt = Date(millis: session.createdAt.millis)
                 record.updatedAt = Date(millis: latest)
                 return (record, stored)
@@ -202,40 +204,58 @@ public final class SQLiteChatStore: ChatStore {
     /// Appends messages to an existing session after its last one, and moves the session's
     /// `updated_at`; throws `sessionNotFound` when there is no such session.
     private static func append(_ messages: [(NewMessage, String)], to id: SessionID, _ db: Database) throws -> [MessageRecord] {
-        let latest = messages.map(\.0.createdAt.millis).max() ?? 0
-        try db.cachedStatement(sql: "UPDATE sessions SET updated_at = MAX(updated_at, ?) WHERE id = ?")
-            .execute(arguments: [latest, id.rawValue])
-        guard db.changesCount == 1 else { throw KaiwaError.sessionNotFound(id) }
-        let last = try Int.fetchOne(
-            db.cachedStatement(sql: "SELECT MAX(seq) FROM messages WHERE session_id = ?"), arguments: [id.rawValue]
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT (SELECT MAX(seq) FROM messages WHERE session_id = ?1) AS last, current_leaf FROM sessions WHERE id = ?1"),
+            arguments: [id.rawValue]
         )
-        return try insert(messages, into: id, after: last ?? 0, db)
+        guard let row else { throw KaiwaError.sessionNotFound(id) }
+        let last: Int? = row["last"]
+        let leaf: Int? = row["current_leaf"]
+        let stored = try insert(messages, into: id, after: last ?? 0, leaf: leaf ?? last, db)
+        guard let newLeaf = stored.last?.sequence else { return stored }
+        let latest = messages.map(\.0.createdAt.millis).max() ?? 0
+        try db.cachedStatement(sql: "UPDATE sessions SET updated_at = MAX(updated_at, ?), current_leaf = ? WHERE id = ?")
+            .execute(arguments: [latest, newLeaf, id.rawValue])
+        return stored
     }
 
-    /// Inserts messages numbered from `sequence + 1`.
-    private static func insert(_ messages: [(NewMessage, String)], into id: SessionID, after sequence: Int, _ db: Database) throws -> [MessageRecord] {
+    /// Inserts messages numbered from `sequence + 1`, the first of them after `leaf` unless it
+    /// names its parent.
+    private static func insert(
+        _ messages: [(NewMessage, String)], into id: SessionID, after sequence: Int, leaf: Int?, _ db: Database
+    ) throws -> [MessageRecord] {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO messages
-                  (id, session_id, seq, role, content, model, status, input_tokens, output_tokens, cost_usd, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  (id, session_id, seq, role, content, model, status, input_tokens, output_tokens, cost_usd, created_at, parent_seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
-        return try messages.enumerated().map { offset, pair in
+        let parents = MessageParent.positions(of: messages.map(\.0), startingAt: sequence + 1, after: leaf)
+        let records = try messages.enumerated().map { offset, pair in
             let (message, content) = pair
             let sequence = sequence + offset + 1
             try statement.execute(
                 arguments: [
                     message.id, id.rawValue, sequence, message.role.rawValue, content, message.model,
                     message.status.rawValue, message.usage?.inputTokens, message.usage?.outputTokens,
-                    message.costUSD.flatMap { $0.isFinite ? $0 : nil }, message.createdAt.millis,
+                    message.costUSD.flatMap { $0.isFinite ? $0 : nil }, message.createdAt.millis, parents[offset],
                 ]
             )
             return MessageRecord(
                 id: message.id, sessionID: id, sequence: sequence, role: message.role, content: message.content,
                 model: message.model, status: message.status, usage: message.usage, costUSD: message.costUSD,
-                createdAt: Date(millis: message.createdAt.millis)
+                createdAt: Date(millis: message.createdAt.millis), parentSequence: parents[offset]
             )
+        }
+        return records
+    }
+
+    public func setCurrentLeaf(_ leaf: Int, of id: SessionID, owner: String?) async throws -> SessionRecord? {
+        try await writer.write { db in
+            try Row.fetchOne(
+                db, sql: "UPDATE sessions SET current_leaf = ? WHERE id = ? AND owner IS ? RETURNING *", arguments: [leaf, id.rawValue, owner]
+            ).map(Self.sessionRecord)
         }
     }
 
@@ -287,7 +307,8 @@ public final class SQLiteChatStore: ChatStore {
             title: row["title"],
             owner: row["owner"],
             createdAt: Date(millis: row["created_at"]),
-            updatedAt: Date(millis: row["updated_at"])
+            updatedAt: Date(millis: row["updated_at"]),
+            currentLeaf: row["current_leaf"]
         )
     }
 
@@ -318,7 +339,8 @@ public final class SQLiteChatStore: ChatStore {
             status: status,
             usage: inputTokens.flatMap { input in outputTokens.map { TokenUsage(inputTokens: input, outputTokens: $0) } },
             costUSD: row["cost_usd"],
-            createdAt: Date(millis: row["created_at"])
+            createdAt: Date(millis: row["created_at"]),
+            parentSequence: row["parent_seq"]
         )
     }
 }

@@ -213,6 +213,19 @@ enum SQLiteSchema {
                     """
             )
         }
+        // Branches: each message names the message it follows, and a session the end of the
+        // branch its user is on. A history from before is one straight branch: each message
+        // follows the one before it, and the current leaf stays unset (the last message).
+        migrator.registerMigration("v9: branches") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE messages ADD COLUMN parent_seq INTEGER;
+                    ALTER TABLE sessions ADD COLUMN current_leaf INTEGER;
+                    UPDATE messages SET parent_seq =
+                      (SELECT max(p.seq) FROM messages p WHERE p.session_id = messages.session_id AND p.seq < messages.seq);
+                    """
+            )
+        }
         return migrator
     }
 }

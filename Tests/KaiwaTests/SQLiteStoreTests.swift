@@ -1,6 +1,7 @@
 import Foundation
 import KaiwaCore
-import KaiwaStore
+import GRDB
+@testable import KaiwaStore
 import Testing
 
 struct SQLiteStoreTests {
@@ -59,5 +60,46 @@ struct SQLiteStoreTests {
         let path = try makeTemporaryDirectory().appendingPathComponent("kaiwa.sqlite").path
         try Data("this is not sqlite, just text that is long enough to have a header".utf8).write(to: URL(fileURLWithPath: path))
         #expect(throws: (any Error).self) { try SQLiteChatStore(path: path) }
+    }
+}
+
+/// A database written before branches existed reads as one straight branch per conversation.
+struct SQLiteBranchMigrationTests {
+    /// A file in the schema of the version before branches (migrations v1–v8, which never
+    /// change once shipped), with rows as that version wrote them: no parents, no current leaf.
+    func databaseBeforeBranches() throws -> String {
+        let path = try makeTemporaryDirectory().appendingPathComponent("old.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteSchema.migrator.migrate(queue, upTo: "v8: search")
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO sessions (id, agent, title, owner, created_at, updated_at) VALUES ('old', 'assistant', 'Old', NULL, 1000, 5000)")
+            // Messages 1 and 2 were swept by retention long ago; 3 to 6 remain.
+            for (seq, role, text) in [(3, "user", "Q2"), (4, "assistant", "A2"), (5, "user", "Q3"), (6, "assistant", "A3")] {
+                try db.execute(
+                    sql: "INSERT INTO messages (session_id, seq, id, role, content, status, created_at) VALUES ('old', ?, ?, ?, ?, 'complete', ?)",
+                    arguments: [seq, "m\(seq)", role, JSONText.encode([ContentBlock.text(text)]), seq * 1000]
+                )
+            }
+        }
+        try queue.close()
+        return path
+    }
+
+    @Test func aHistoryFromBeforeBranchesIsOneStraightBranchAndGoesOn() async throws {
+        let store = try SQLiteChatStore(path: try databaseBeforeBranches())
+        let id = SessionID(trusted: "old")
+        let tree = ConversationTree(try await store.messages(in: id))
+        #expect(tree.messages.map(\.parentSequence) == [nil, 3, 4, 5])
+        let session = try #require(try await store.session(id))
+        #expect(session.currentLeaf == nil)
+        #expect(tree.path(to: tree.leaf(session.currentLeaf)).map(\.content.plainText) == ["Q2", "A2", "Q3", "A3"])
+        #expect(try await store.path(in: id, to: 6, limit: 50).count == 4)
+        // The next message follows the last one; an edit of Q3 becomes its sibling.
+        let next = try await store.appendMessage(NewMessage(role: .user, content: [.text("Q4")], createdAt: Date(millis: 7000)), to: id)
+        #expect(next.parentSequence == 6)
+        let edit = try await store.appendMessage(NewMessage(role: .user, content: [.text("Q3′")], createdAt: Date(millis: 8000), parent: .after(4)), to: id)
+        let after = ConversationTree(try await store.messages(in: id))
+        #expect(after.siblings(of: edit).map(\.content.plainText) == ["Q3", "Q3′"])
+        #expect(try await store.session(id)?.currentLeaf == edit.sequence)
     }
 }

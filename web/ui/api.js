@@ -214,6 +214,26 @@ export async function startReply({ message, sessionId, agent, model }, signal) {
   return stream("chat/stream", { method: "POST", body, signal });
 }
 
+/** Sends `message` in place of the user's earlier message `messageId`; its reply's events follow. */
+export async function editMessage({ sessionId, messageId, message, model }, signal) {
+  const body = { message };
+  if (model) body.model = model;
+  const path = `api/sessions/${encodeURIComponent(sessionId)}/messages/${encodeURIComponent(messageId)}/edit`;
+  return stream(path, { method: "POST", body, signal });
+}
+
+/** Writes the reply `messageId` again; the new reply's events follow. */
+export async function regenerateReply({ sessionId, messageId, model }, signal) {
+  const body = model ? { model } : {};
+  const path = `api/sessions/${encodeURIComponent(sessionId)}/messages/${encodeURIComponent(messageId)}/regenerate`;
+  return stream(path, { method: "POST", body, signal });
+}
+
+/** Makes the branch through `messageId` the current one; answers the conversation as `getSession` does. */
+export async function switchBranch(sessionId, messageId) {
+  return call(`api/sessions/${encodeURIComponent(sessionId)}/branch`, { method: "PUT", body: { message_id: messageId } });
+}
+
 /** The session's latest reply from after event `lastSeq`: what was missed, then the live rest. */
 export async function resumeReply(sessionId, lastSeq, signal) {
   return stream(`api/sessions/${encodeURIComponent(sessionId)}/stream?last_event_id=${lastSeq}`, { signal });

@@ -38,6 +38,11 @@ export class Conversation {
     // Counts what the page shows: an answer for an earlier open() or startNew() is dropped.
     this.generation = 0;
     this.acceptedMessages = 0; // the user's messages the server is known to have in this session
+    this.branchActions = {
+      edit: (messageId, text) => this.edit(messageId, text),
+      regenerate: (messageId) => this.regenerate(messageId),
+      switchTo: (messageId) => this.switchTo(messageId),
+    };
   }
 
   get busy() {
@@ -139,6 +144,7 @@ export class Conversation {
       if (this.agents.has(session.agent)) this.agent = session.agent;
       this.acceptedMessages = countUserMessages(session.messages);
       this.messages.showHistory(session.messages);
+      this.messages.annotate(session.messages, this.branchActions);
       // The user's message is stored at once, the reply when it ends: a conversation that
       // ends with the user's message has a reply still running (for instance before a reload).
       if (this.messages.awaitsReply) this.resumeRunningReply();
@@ -185,6 +191,66 @@ export class Conversation {
       // Unless the stream broke after it began, the server did not take the message: keep it.
       if (!(error instanceof ConnectionLostError)) this.restoreInput(message);
     }
+  }
+
+  /** Sends `text` in place of the user's message `messageId`; the old one stays a version to go back to. */
+  async edit(messageId, text) {
+    const message = text.trim();
+    if (!message || this.busy || !this.messages.removeFrom(messageId)) return;
+    const { sessionId } = this;
+    const model = this.pickedModel;
+    this.messages.addUserMessage(message);
+    await this.followBranch((signal) => api.editMessage({ sessionId, messageId, message, model }, signal), model);
+  }
+
+  /** Writes the reply `messageId` again; the old one stays a version to go back to. */
+  async regenerate(messageId) {
+    if (this.busy || !this.messages.removeFrom(messageId)) return;
+    const { sessionId } = this;
+    const model = this.pickedModel;
+    await this.followBranch((signal) => api.regenerateReply({ sessionId, messageId, model }, signal), model);
+  }
+
+  async followBranch(open, model) {
+    const reply = this.messages.addReply();
+    const requested = this.modelsOf(this.agent).length > 0 ? (model ?? this.ownModelOf()) : null;
+    try {
+      await this.follow(reply, open, { requested });
+    } catch (error) {
+      reply.fail(messageKeyForError(error));
+      announce("announceFailed");
+    }
+  }
+
+  /** Shows the branch through message `messageId` (another version of a question or reply). */
+  async switchTo(messageId) {
+    if (this.busy) return;
+    const generation = this.generation;
+    let session;
+    try {
+      session = await api.switchBranch(this.sessionId, messageId);
+    } catch (error) {
+      this.messages.addNotice(messageKeyForError(error));
+      return;
+    }
+    if (generation !== this.generation || this.busy) return;
+    this.messages.showHistory(session.messages);
+    this.messages.annotate(session.messages, this.branchActions);
+    this.messages.list.querySelector(`[data-message-id="${CSS.escape(messageId)}"] .version-step:not(:disabled)`)?.focus();
+    this.onChange();
+  }
+
+  /** Reads the conversation again to give what was just written its controls (ids, versions). */
+  async refreshBranches() {
+    const { sessionId, generation } = this;
+    let session;
+    try {
+      session = await api.getSession(sessionId);
+    } catch {
+      return; // the controls come with the next reply or reload
+    }
+    if (!session || generation !== this.generation || this.busy) return;
+    this.messages.annotate(session.messages, this.branchActions);
   }
 
   /**
@@ -328,6 +394,7 @@ export class Conversation {
       if (last.type === "done") {
         reply.finish({ stopped: last.stopped === true });
         announce(last.stopped === true ? "announceStopped" : "announceDone");
+        this.refreshBranches();
       } else {
         reply.fail(messageKeyForCode(last.error));
         announce("announceFailed");

@@ -1,6 +1,7 @@
 // The conversation's messages on screen: the user's messages, the replies, notices; a stored
 // conversation drawn from the server's messages; copy buttons; keeping the newest in view.
 
+import { actionButton, editInPlace, versionSwitcher } from "./branch-controls.js";
 import { copyText } from "./clipboard.js";
 import { translated } from "./i18n.js";
 import { ReplyView } from "./reply-view.js";
@@ -102,6 +103,53 @@ export class MessageList {
     this.followBottom = true;
     this.scroller.scrollTop = this.scroller.scrollHeight;
     return reply;
+  }
+
+  /**
+   * Gives the shown conversation the controls of its branches, from the server's `messages`
+   * (the branch on screen): each question an Edit button, the last reply Regenerate, and
+   * every message with other versions "‹ 2 / 3 ›". `actions` has `edit(id, text)`,
+   * `regenerate(id)` and `switchTo(id)`. Does nothing when the screen shows something else.
+   */
+  annotate(messages, actions) {
+    const turns = [];
+    for (const message of messages) {
+      if (message.role === "user" && !isToolResults(message)) {
+        turns.push({ kind: "user", first: message });
+      } else if (turns.at(-1)?.kind === "reply") {
+        turns.at(-1).last = message;
+      } else {
+        turns.push({ kind: "reply", first: message, last: message });
+      }
+    }
+    const items = [...this.list.querySelectorAll(".message")];
+    const matches = items.length === turns.length && turns.every((turn, i) => items[i].classList.contains(turn.kind === "user" ? "user" : "reply"));
+    if (!matches) return;
+    turns.forEach((turn, i) => {
+      const item = items[i];
+      item.querySelector(".message-actions")?.remove();
+      item.dataset.messageId = turn.first.id;
+      const controls = document.createElement("div");
+      controls.className = "message-actions";
+      if (turn.first.branch) controls.append(versionSwitcher(turn.first.branch, actions.switchTo));
+      if (turn.kind === "user") {
+        const text = turn.first.text ?? "";
+        controls.append(actionButton("editMessage", "edit-message", () => editInPlace(item, text, (edited) => actions.edit(turn.first.id, edited))));
+        item.append(controls);
+      } else {
+        if (i === turns.length - 1) controls.append(actionButton("regenerate", "regenerate", () => actions.regenerate(turn.last.id)));
+        if (controls.childElementCount > 0) item.querySelector(".reply-body").append(controls);
+      }
+    });
+  }
+
+  /** Removes the message with `messageId` from the screen, and everything after it. */
+  removeFrom(messageId) {
+    const item = [...this.list.querySelectorAll(".message")].find((element) => element.dataset.messageId === messageId);
+    if (!item) return false;
+    while (item.nextSibling) item.nextSibling.remove();
+    item.remove();
+    return true;
   }
 
   /** Whether the last thing shown is a user message still waiting for its reply. */

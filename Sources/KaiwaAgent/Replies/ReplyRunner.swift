@@ -300,7 +300,7 @@ public final class ReplyRunner: Service, Sendable {
                     _ = try? await withoutCancellation { await pass.finish(outcome.usage) }
                 }
                 // The client has its answer by now; a new conversation then gets its title.
-                if self.chat.settings.modelTitles, reply.turn.userMessage.sequence == 1, outcome.status == .complete, outcome.message != nil {
+                if self.chat.settings.modelTitles, reply.turn.isFirstReply, outcome.status == .complete, outcome.message != nil {
                     await SessionTitler(store: self.chat.store, logger: self.logger).retitle(
                         reply.turn.session, question: reply.turn.userMessage.content.plainText, answer: outcome.text, model: reply.turn.model
                     )

@@ -27,6 +27,16 @@ enum JSONBody {
         }
     }
 
+    /// Like `decode`, but a request without a body (no content type, nothing sent) is `nil`.
+    static func decodeIfPresent<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T? {
+        if request.headers[.contentType] == nil, request.headers[.contentLength].map({ $0 == "0" }) ?? true,
+            request.headers[.transferEncoding] == nil
+        {
+            return nil
+        }
+        return try await decode(type, from: request, limit: limit)
+    }
+
     private static let decoder = JSONDecoder()
 
     static func isJSON(_ contentType: String) -> Bool {

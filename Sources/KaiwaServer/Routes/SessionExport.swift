@@ -4,7 +4,8 @@ import KaiwaCore
 import KaiwaStore
 
 /// `GET /api/sessions/{id}/export`: one conversation as a file to keep or move: Markdown for
-/// people, JSON (the session and every message with its content blocks) for machines.
+/// people (the branch the user is on), JSON (the session, every message of every branch with
+/// its content blocks and parent, and the current branch) for machines.
 enum SessionExport {
     enum Format: String {
         case json, md
@@ -21,19 +22,22 @@ enum SessionExport {
         var format = "kaiwa.session.v1"
         var session: SessionJSON
         var messages: [MessageJSON]
+        /// The ids of the branch the user is on, first to last.
+        var path: [String]
     }
 
-    static func response(_ session: SessionRecord, messages: [MessageRecord], format: Format) throws -> Response {
+    static func response(_ session: SessionRecord, tree: ConversationTree, format: Format) throws -> Response {
+        let branch = tree.path(to: tree.leaf(session.currentLeaf))
         var headers: HTTPFields = [:]
         // The id is letters, digits, - and _ (SessionID), safe in a header.
         headers[.contentDisposition] = "attachment; filename=\"kaiwa-\(session.id.rawValue).\(format.rawValue)\""
         switch format {
         case .json:
-            let document = Document(session: .init(session), messages: messages.map { .init($0) })
+            let document = Document(session: .init(session), messages: tree.messages.map { .init($0, in: tree) }, path: branch.map(\.id))
             return try JSONResponse.make(document, headers: headers)
         case .md:
             headers[.contentType] = "text/markdown; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: markdown(session, messages))))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: markdown(session, branch))))
         }
     }
 

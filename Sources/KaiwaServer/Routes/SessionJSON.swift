@@ -36,8 +36,27 @@ struct MessageJSON: Encodable {
     /// What the reply cost in US dollars, when its model's prices are known.
     var costUSD: Double?
     var createdAt: Date
+    /// The position of the message this one follows; absent for a first message.
+    var parentSeq: Int?
+    /// Where the message stands among its siblings (an edited question's, a regenerated
+    /// reply's); absent when it has none.
+    var branch: Branch?
 
-    init(_ record: MessageRecord) {
+    struct Branch: Encodable {
+        /// 1-based, oldest first: "2 / 3" is position 2 of count 3.
+        var position: Int
+        var count: Int
+        /// Every sibling's id (this one's too), in that order.
+        var siblings: [String]
+    }
+
+    init(_ record: MessageRecord, in tree: ConversationTree? = nil) {
+        parentSeq = record.parentSequence
+        if let siblings = tree?.siblings(of: record), siblings.count > 1 {
+            branch = Branch(
+                position: (siblings.firstIndex { $0.sequence == record.sequence } ?? 0) + 1, count: siblings.count, siblings: siblings.map(\.id)
+            )
+        }
         id = record.id
         seq = record.sequence
         role = record.role.rawValue
@@ -48,5 +67,46 @@ struct MessageJSON: Encodable {
         usage = record.usage
         costUSD = record.costUSD
         createdAt = record.createdAt
+    }
+}
+
+/// One conversation as `GET /api/sessions/{id}` shows it: the branch the user is on, a page
+/// at a time from the newest, each message with its siblings; or, asked for, the whole tree.
+struct SessionDetail: Encodable {
+    var id: String
+    var title: String
+    var agent: String
+    var createdAt: Date
+    var updatedAt: Date
+    /// The position of the current branch's last message.
+    var currentLeaf: Int?
+    var messages: [MessageJSON]
+    /// Pass as `before` for the page of messages before these; absent on the first page.
+    var nextBefore: Int?
+    /// With `tree=true`: the ids of the current branch, first to last (`messages` then holds every message).
+    var path: [String]?
+
+    struct Page {
+        var limit: Int
+        var before: Int?
+    }
+
+    init(_ session: SessionRecord, tree: ConversationTree, page: Page, wholeTree: Bool) {
+        id = session.id.rawValue
+        title = session.title
+        agent = session.agent
+        createdAt = session.createdAt
+        updatedAt = session.updatedAt
+        currentLeaf = tree.leaf(session.currentLeaf)
+        let branch = tree.path(to: currentLeaf)
+        if wholeTree {
+            messages = tree.messages.map { MessageJSON($0, in: tree) }
+            path = branch.map(\.id)
+            return
+        }
+        let earlier = branch.filter { $0.sequence < page.before ?? .max }
+        let shown = earlier.suffix(page.limit)
+        messages = shown.map { MessageJSON($0, in: tree) }
+        nextBefore = earlier.count > shown.count ? shown.first?.sequence : nil
     }
 }

@@ -20,17 +20,6 @@ struct SessionRoutes<Context: SubjectRequestContext> {
         var nextCursor: String?
     }
 
-    struct SessionDetail: Encodable {
-        var id: String
-        var title: String
-        var agent: String
-        var createdAt: Date
-        var updatedAt: Date
-        var messages: [MessageJSON]
-        /// Pass as `before` for the page of messages before these; absent on the first page.
-        var nextBefore: Int?
-    }
-
     func add(to router: Router<Context>) {
         let sessions = router.group("api/sessions")
         sessions.get { request, context in
@@ -47,23 +36,16 @@ struct SessionRoutes<Context: SubjectRequestContext> {
         }
         sessions.get(":id") { request, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
-            let (limit, before) = try Self.messagePage(from: request)
-            guard let session = try await store.session(id, ownedBy: context.subject.owner) else { throw KaiwaError.sessionNotFound(id) }
-            // One more than asked for tells whether earlier messages remain.
-            var messages = try await store.messages(in: id, before: before, limit: limit + 1)
+            let page = try Self.messagePage(from: request)
+            let wholeTree = try Self.flag("tree", in: request)
+            guard var session = try await store.session(id, ownedBy: context.subject.owner) else { throw KaiwaError.sessionNotFound(id) }
+            var tree = ConversationTree(try await store.messages(in: id))
             // A question without an answer may be one whose server went away mid-reply.
-            if before == nil, messages.last?.role == .user, try await runner.settleInterruptedReply(in: id) {
-                messages = try await store.messages(in: id, before: nil, limit: limit + 1)
+            if tree.path(to: tree.leaf(session.currentLeaf)).last?.role == .user, try await runner.settleInterruptedReply(in: id) {
+                session = try await store.session(id) ?? session
+                tree = ConversationTree(try await store.messages(in: id))
             }
-            let hasEarlier = messages.count > limit
-            if hasEarlier { messages.removeFirst() }
-            return try JSONResponse.make(
-                SessionDetail(
-                    id: id.rawValue, title: session.title, agent: session.agent, createdAt: session.createdAt,
-                    updatedAt: session.updatedAt, messages: messages.map(MessageJSON.init),
-                    nextBefore: hasEarlier ? messages.first?.sequence : nil
-                )
-            )
+            return try JSONResponse.make(SessionDetail(session, tree: tree, page: page, wholeTree: wholeTree))
         }
         sessions.patch(":id") { request, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
@@ -77,7 +59,7 @@ struct SessionRoutes<Context: SubjectRequestContext> {
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
             let format = try SessionExport.Format(request.uri.queryParameters["format"].map(String.init))
             guard let session = try await store.session(id, ownedBy: context.subject.owner) else { throw KaiwaError.sessionNotFound(id) }
-            return try SessionExport.response(session, messages: try await store.messages(in: id), format: format)
+            return try SessionExport.response(session, tree: ConversationTree(try await store.messages(in: id)), format: format)
         }
         sessions.delete(":id") { _, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
@@ -115,7 +97,7 @@ struct SessionRoutes<Context: SubjectRequestContext> {
 
     /// `limit` (messages per page, newest first; 1–1000, default 200) and `before` (a position
     /// from `next_before`) of a conversation's page.
-    static func messagePage(from request: Request) throws -> (limit: Int, before: Int?) {
+    static func messagePage(from request: Request) throws -> SessionDetail.Page {
         var limit = 200
         if let raw = request.uri.queryParameters["limit"] {
             guard let value = Int(String(raw)), (1...1000).contains(value) else {
@@ -123,11 +105,18 @@ struct SessionRoutes<Context: SubjectRequestContext> {
             }
             limit = value
         }
-        guard let raw = request.uri.queryParameters["before"] else { return (limit, nil) }
+        guard let raw = request.uri.queryParameters["before"] else { return .init(limit: limit) }
         guard let before = Int(String(raw)), before >= 1 else {
             throw KaiwaError.badRequest("`before` must be a message position (`next_before` of the page after).")
         }
-        return (limit, before)
+        return .init(limit: limit, before: before)
+    }
+
+    /// A query parameter that is `true` or `false` (absent: false).
+    static func flag(_ name: String, in request: Request) throws -> Bool {
+        guard let raw = request.uri.queryParameters[Substring(name)] else { return false }
+        guard let value = Bool(String(raw)) else { throw KaiwaError.badRequest("`\(name)` must be true or false.") }
+        return value
     }
 
     /// Cursors are `<updated_at in ms>.<session id>`: opaque to clients, checked on the way in.

@@ -32,6 +32,9 @@ struct FaultInjectingStore: ChatStore {
     func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord? {
         try await inner.renameSession(id, owner: owner, title: title)
     }
+    func setCurrentLeaf(_ leaf: Int, of session: SessionID, owner: String?) async throws -> SessionRecord? {
+        try await inner.setCurrentLeaf(leaf, of: session, owner: owner)
+    }
     func searchSessions(owner: String?, matching query: String, limit: Int) async throws -> [SessionSearchHit] {
         try await inner.searchSessions(owner: owner, matching: query, limit: limit)
     }
