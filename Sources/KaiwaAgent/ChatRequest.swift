@@ -16,6 +16,8 @@ public struct ChatRequest: Sendable, Hashable {
     public var priorMessages: [ChatMessage]
     /// A new branch of an existing conversation instead of a message at the end of it.
     public var branch: Branch?
+    /// Ids of files the sender uploaded (`POST /api/attachments`) to send with the message.
+    public var attachments: [String] = []
 
     /// How a turn branches off: `message` replaces an earlier question of the user's, or a
     /// reply is written again. Both leave what was there as a sibling to switch back to.
@@ -62,6 +64,10 @@ public struct ChatSettings: Sendable, Hashable {
     /// Whether a new conversation's model writes its title after the first reply (one short
     /// model call); otherwise the title stays the start of the first message.
     public var modelTitles: Bool = true
+    /// The largest attached file, in bytes.
+    public var maxAttachmentBytes = 5 * 1024 * 1024
+    /// Most files attached to one message.
+    public var maxAttachmentsPerMessage = 5
 
     public init(
         idleTimeout: Duration? = .seconds(30 * 60),

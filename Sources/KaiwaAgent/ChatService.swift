@@ -74,7 +74,8 @@ public struct ChatService: Sendable {
         let existing = try await existingSession(for: request, at: now)
         let profile = agents.profile(named: existing?.agent ?? request.agent ?? agents.defaultName) ?? agents.profile(named: agents.defaultName)!
         let model = try models.model(request.model, for: profile)
-        var messages = [NewMessage(role: .user, content: [.text(text)], status: .complete, createdAt: now)]
+        let files = try await attachments(request.attachments, of: request.owner, for: model)
+        var messages = [NewMessage(role: .user, content: [.text(text)] + files.map(ContentBlock.attachment), status: .complete, createdAt: now)]
         if !request.priorMessages.isEmpty, try await isEmpty(existing) {
             let prior = request.priorMessages.map { NewMessage(role: $0.role, content: $0.content, createdAt: now) }
             messages.insert(contentsOf: prior, at: 0)
@@ -122,8 +123,16 @@ public struct ChatService: Sendable {
             guard original.role == .user, !original.content.isToolResults else {
                 throw KaiwaError.badRequest("Message \(messageID) is not one you wrote; only your own messages can be edited.")
             }
+            // The edited question keeps the original's files unless others are named.
+            var files = original.content.attachments
+            if request.attachments.isEmpty {
+                try checkReadable(files, by: model)
+            } else {
+                files = try await attachments(request.attachments, of: request.owner, for: model)
+            }
             let edited = NewMessage(
-                role: .user, content: [.text(request.message)], createdAt: now, parent: original.parentSequence.map { .after($0) } ?? .root
+                role: .user, content: [.text(request.message)] + files.map(ContentBlock.attachment), createdAt: now,
+                parent: original.parentSequence.map { .after($0) } ?? .root
             )
             let (session, stored) = try await store.openSession(existing, appending: [edited])
             let history = original.parentSequence.map { tree.path(to: $0) } ?? []
@@ -140,6 +149,34 @@ public struct ChatService: Sendable {
                 session: session, userMessage: question, profile: profile, model: model, knownHistory: tree.path(to: question.sequence),
                 isRegeneration: true
             )
+        }
+    }
+
+    /// The files a message names, after checking that the sender uploaded each, that there
+    /// are not too many, and that `model` reads their kinds (before anything is stored or called).
+    private func attachments(_ ids: [String], of owner: String?, for model: CatalogModel) async throws -> [Attachment] {
+        guard ids.count <= settings.maxAttachmentsPerMessage else {
+            throw KaiwaError.badRequest("Attach at most \(settings.maxAttachmentsPerMessage) files to a message (got \(ids.count)).")
+        }
+        guard Set(ids).count == ids.count else { throw KaiwaError.badRequest("`attachments` names a file twice.") }
+        var files: [Attachment] = []
+        for id in ids {
+            guard (1...128).contains(id.count), let record = try await store.attachmentRecord(id, owner: owner) else {
+                throw KaiwaError.notFound("There is no attached file \(id.prefix(128)); upload it with POST /api/attachments first.")
+            }
+            files.append(record.attachment)
+        }
+        try checkReadable(files, by: model)
+        return files
+    }
+
+    private func checkReadable(_ files: [Attachment], by model: CatalogModel) throws {
+        for file in files {
+            let needs: CatalogModel.FileInput? = file.kind == .image ? .image : (file.isText ? nil : .pdf)
+            if let needs, !model.reads.contains(needs) {
+                let what = needs == .image ? "images" : "PDF documents"
+                throw KaiwaError.badRequest("The model \(model.name) does not read \(what), so \(file.name) cannot be sent to it; pick another model or leave the file out.")
+            }
         }
     }
 
@@ -275,7 +312,12 @@ public struct ChatService: Sendable {
         }
         let history = stored.filter { !$0.content.isEmpty }.map(\.chatMessage)
         let window = ContextWindow.select(history, budgetTokens: historyBudget(for: turn.model), maxMessages: settings.historyLimit)
-        return ModelRequest(system: systemPrompt(of: turn.profile), messages: window)
+        var request = ModelRequest(system: systemPrompt(of: turn.profile), messages: window)
+        // The bytes of the files the model will see; a file the sweep removed is said to be gone.
+        for file in window.flatMap(\.content.attachments) where request.attachmentData[file.id] == nil {
+            request.attachmentData[file.id] = try await store.attachmentData(file.id, owner: turn.session.owner)
+        }
+        return request
     }
 
     /// Tokens of history sent to `model`: the configured budget, and at most three quarters

@@ -11,6 +11,8 @@ enum ContextWindow {
             case .text(let text): total + text.count
             case .toolUse(_, let name, let input): total + name.count + JSONText.encode(input).count
             case .toolResult(_, _, let content): total + content.count
+            // An image costs models about 1,600 tokens; a document about its size in characters.
+            case .attachment(let file): total + (file.kind == .image ? 6_400 : file.size)
             }
         }
         return characters / 4 + 4

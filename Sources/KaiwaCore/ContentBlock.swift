@@ -12,18 +12,22 @@ public enum ContentBlock: Sendable, Hashable, Codable {
     case toolUse(id: String, name: String, input: JSONValue)
     /// What a tool returned (or why it failed), for the model to read.
     case toolResult(toolUseID: String, isError: Bool, content: String)
+    /// A file the user attached: an image or a document, its bytes kept apart in the store.
+    case attachment(Attachment)
 
     private enum CodingKeys: String, CodingKey {
         case type, text, id, name, input
         case toolUseID = "tool_use_id"
         case isError = "is_error"
         case content
+        case attachment
     }
 
     private enum Kind: String, Codable {
         case text
         case toolUse = "tool_use"
         case toolResult = "tool_result"
+        case attachment
     }
 
     public init(from decoder: any Decoder) throws {
@@ -43,6 +47,8 @@ public enum ContentBlock: Sendable, Hashable, Codable {
                 isError: try container.decode(Bool.self, forKey: .isError),
                 content: try container.decode(String.self, forKey: .content)
             )
+        case .attachment:
+            self = .attachment(try container.decode(Attachment.self, forKey: .attachment))
         }
     }
 
@@ -62,6 +68,9 @@ public enum ContentBlock: Sendable, Hashable, Codable {
             try container.encode(toolUseID, forKey: .toolUseID)
             try container.encode(isError, forKey: .isError)
             try container.encode(content, forKey: .content)
+        case .attachment(let attachment):
+            try container.encode(Kind.attachment, forKey: .type)
+            try container.encode(attachment, forKey: .attachment)
         }
     }
 }
@@ -73,6 +82,11 @@ extension Array where Element == ContentBlock {
             if case .text(let text) = block { return text }
             return nil
         }.joined()
+    }
+
+    /// The files attached among these blocks.
+    public var attachments: [Attachment] {
+        compactMap { if case .attachment(let attachment) = $0 { attachment } else { nil } }
     }
 
     /// Whether these are the results of tool calls (a user message the agent wrote, not a person).
@@ -95,7 +109,12 @@ public struct ChatMessage: Sendable, Hashable {
 
     /// Whether the message holds a tool call or a tool's result.
     public var hasToolBlocks: Bool {
-        content.contains { if case .text = $0 { false } else { true } }
+        content.contains {
+            switch $0 {
+            case .toolUse, .toolResult: true
+            case .text, .attachment: false
+            }
+        }
     }
     public static func assistant(_ text: String) -> ChatMessage { .init(role: .assistant, content: [.text(text)]) }
 }

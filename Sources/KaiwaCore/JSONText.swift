@@ -68,6 +68,9 @@ extension JSONText {
                 "{\"type\":\"tool_use\",\"id\":" + quoted(id) + ",\"name\":" + quoted(name) + ",\"input\":" + encode(input) + "}"
             case .toolResult(let id, let isError, let content):
                 "{\"type\":\"tool_result\",\"tool_use_id\":" + quoted(id) + ",\"is_error\":\(isError),\"content\":" + quoted(content) + "}"
+            case .attachment(let file):
+                "{\"type\":\"attachment\",\"attachment\":{\"id\":" + quoted(file.id) + ",\"media_type\":" + quoted(file.mediaType)
+                    + ",\"name\":" + quoted(file.name) + ",\"size\":\(file.size)}}"
             }
         }.joined(separator: ",") + "]"
     }

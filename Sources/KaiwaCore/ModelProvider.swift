@@ -1,3 +1,4 @@
+import Foundation
 /// Tokens a model read (`inputTokens`) and wrote (`outputTokens`) for one reply.
 public struct TokenUsage: Sendable, Hashable, Codable {
     public var inputTokens: Int
@@ -60,6 +61,8 @@ public struct ModelRequest: Sendable, Hashable {
     /// for the whole answer), a provider may ask its upstream for it in one piece: fewer
     /// bytes and parses. The events are the same either way.
     public var prefersStreaming = true
+    /// The bytes of the files attached to `messages`, by attachment id.
+    public var attachmentData: [String: Data] = [:]
 
     public init(
         system: String? = nil,

@@ -281,6 +281,7 @@ func buildRouter(
     OpenAIRoutes(chat: chat, gate: access.limiter, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
     SessionRoutes(runner: runner).add(to: router)
     BranchRoutes(runner: runner, maxBodyBytes: configuration.maxBodyBytes).add(to: router)
+    AttachmentRoutes(store: store, settings: chat.settings, clock: chat.clock).add(to: router)
     AgentRoutes(agents: dependencies.agents, models: dependencies.models).add(to: router)
     WebRoutes(assets: WebAssets.locate(configuredRoot: configuration.webRoot, logger: logger)).add(to: router)
     if let path = configuration.apiGatewayWebSocketPath {

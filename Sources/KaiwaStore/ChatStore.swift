@@ -9,7 +9,7 @@ import KaiwaCore
 /// belongs to the subject that made it, and the store's own writes check it (a condition of
 /// the write, not a read before it), so that every transport and every instance enforce it
 /// alike. Someone else's session answers exactly like a missing one.
-public protocol ChatStore: TransientStore, AccessStore {
+public protocol ChatStore: TransientStore, AccessStore, AttachmentStore {
     /// A short name for `/health`: `sqlite`, `memory`, …
     var kind: String { get }
 

@@ -10,6 +10,7 @@ public actor InMemoryChatStore: ChatStore {
     private var stopRequests: [StopRequestKey: Date] = [:]
     private var claims: [SessionID: (replyID: String, until: Date)] = [:]
     var access = InMemoryAccessState()
+    private var attachments: [String: (record: AttachmentRecord, data: Data)] = [:]
 
     private struct StopRequestKey: Hashable {
         var session: SessionID
@@ -74,6 +75,7 @@ public actor InMemoryChatStore: ChatStore {
 
     public func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool {
         guard sessions[id]?.owner == owner else { return false }
+        for file in (messagesBySession[id] ?? []).flatMap(\.content.attachments) { attachments[file.id] = nil }
         messagesBySession[id] = nil
         return sessions.removeValue(forKey: id) != nil
     }
@@ -129,7 +131,26 @@ public actor InMemoryChatStore: ChatStore {
             removedMessages += messages.count - kept.count
             messagesBySession[id] = kept
         }
+        attachments = attachments.filter { $0.value.record.createdAt >= cutoff }
         return SweepResult(sessions: removedSessions, messages: removedMessages)
+    }
+
+    public func saveAttachment(_ record: AttachmentRecord, chunks: AttachmentChunks) async throws {
+        var data = Data()
+        while let chunk = try await chunks() {
+            data.append(chunk)
+            guard data.count <= record.attachment.size else { throw AttachmentSizeMismatch(declared: record.attachment.size, received: data.count) }
+        }
+        guard data.count == record.attachment.size else { throw AttachmentSizeMismatch(declared: record.attachment.size, received: data.count) }
+        attachments[record.attachment.id] = (record, data)
+    }
+
+    public func attachmentRecord(_ id: String, owner: String?) async throws -> AttachmentRecord? {
+        attachments[id].flatMap { $0.record.owner == owner ? $0.record : nil }
+    }
+
+    public func attachmentData(_ id: String, owner: String?) async throws -> Data? {
+        attachments[id].flatMap { $0.record.owner == owner ? $0.data : nil }
     }
 
     public func saveConnection(_ connection: ConnectionRecord) async throws {

@@ -186,6 +186,16 @@ public final class SQLiteChatStore: ChatStore {
 
     public func deleteSession(_ id: SessionID, owner: String?) async throws -> Bool {
         try await writer.write { db in
+            // The files its messages name go with it (while the messages are still there to name them).
+            try db.execute(
+                sql: """
+                    DELETE FROM attachments WHERE id IN (
+                      SELECT json_extract(block.value, '$.attachment.id') FROM messages m, json_each(m.content) block
+                      WHERE m.session_id = ?1 AND json_extract(block.value, '$.type') = 'attachment'
+                        AND EXISTS (SELECT 1 FROM sessions WHERE id = ?1 AND owner IS ?2))
+                    """,
+                arguments: [id.rawValue, owner]
+            )
             try db.execute(sql: "DELETE FROM sessions WHERE id = ? AND owner IS ?", arguments: [id.rawValue, owner])
             return db.changesCount > 0
         }
@@ -290,7 +300,9 @@ public final class SQLiteChatStore: ChatStore {
             try db.execute(sql: "DELETE FROM sessions WHERE updated_at < ?", arguments: [cutoff.millis])
             let sessions = db.changesCount
             try db.execute(sql: "DELETE FROM messages WHERE created_at < ?", arguments: [cutoff.millis])
-            return SweepResult(sessions: sessions, messages: sessionMessages + db.changesCount)
+            let messages = sessionMessages + db.changesCount
+            try db.execute(sql: "DELETE FROM attachments WHERE created_at < ?", arguments: [cutoff.millis])
+            return SweepResult(sessions: sessions, messages: messages)
         }
     }
 

@@ -226,6 +226,29 @@ enum SQLiteSchema {
                     """
             )
         }
+        // Attachments: a row per file and its bytes in pieces (see SQLiteChatStore+Attachments).
+        migrator.registerMigration("v10: attachments") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE attachments (
+                      id TEXT PRIMARY KEY NOT NULL,
+                      owner TEXT,
+                      media_type TEXT NOT NULL,
+                      name TEXT NOT NULL,
+                      size INTEGER NOT NULL,
+                      created_at INTEGER NOT NULL,
+                      complete INTEGER NOT NULL
+                    );
+                    CREATE INDEX attachments_by_time ON attachments (created_at);
+                    CREATE TABLE attachment_pieces (
+                      attachment_id TEXT NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,
+                      n INTEGER NOT NULL,
+                      bytes BLOB NOT NULL,
+                      PRIMARY KEY (attachment_id, n)
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -98,6 +98,15 @@ print("\\(a) + \\(b) = \\(a + b)")  // 5555
 More on operators in [the Swift book](https://docs.swift.org/swift-book/)."""
 
 
+
+def text_of(content):
+    """A message's text; image parts are counted as "[n image]" after it."""
+    if isinstance(content, list):
+        text = "".join(part.get("text", "") for part in content if part.get("type") == "text")
+        images = sum(1 for part in content if part.get("type") == "image_url")
+        return text + (f" [{images} image]" if images else "")
+    return content or ""
+
 class FakeOpenAI:
     """Serves `/v1/chat/completions` on a free loopback port in a background thread."""
 
@@ -172,7 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         self.fake.requests.append(body)
         messages = body.get("messages", [])
-        user_text = next((m.get("content") or "" for m in reversed(messages) if m.get("role") == "user"), "")
+        user_text = next((text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
         after_tools = bool(messages) and messages[-1].get("role") == "tool"
 
         if "[fail]" in user_text:

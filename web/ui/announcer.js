@@ -10,12 +10,12 @@ const CLEAR_MS = 100;
 let pending = null;
 
 /** Announces the words for `key` in the current language. */
-export function announce(key) {
+export function announce(key, values) {
   const region = document.getElementById("announcer");
   if (!region) return;
   clearTimeout(pending);
   region.textContent = "";
   pending = setTimeout(() => {
-    region.textContent = t(key);
+    region.textContent = t(key, values);
   }, CLEAR_MS);
 }

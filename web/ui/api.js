@@ -207,11 +207,42 @@ export async function stopReply(sessionId) {
  * Sends a message; the reply's events follow as an async iterable. `model` (a catalogue
  * name) asks for a model other than the agent's own; without it the agent's answers.
  */
-export async function startReply({ message, sessionId, agent, model }, signal) {
+export async function startReply({ message, sessionId, agent, model, attachments }, signal) {
   const body = { message, session_id: sessionId };
   if (agent) body.agent = agent;
   if (model) body.model = model;
+  if (attachments?.length) body.attachments = attachments;
   return stream("chat/stream", { method: "POST", body, signal });
+}
+
+/**
+ * Uploads a file to attach to a message: `{id, media_type, name, size, kind}`. The server
+ * tells what it is from its bytes (415 when it is no kind it takes, 413 when too large).
+ */
+export async function uploadAttachment(file, signal) {
+  const headers = { Accept: "application/json", "Content-Type": "application/octet-stream" };
+  const credentials = await auth.authorization();
+  if (credentials) headers.Authorization = credentials;
+  const response = await fetch(url(`api/attachments?name=${encodeURIComponent(file.name || "file")}`), {
+    method: "POST", headers, body: file, signal, cache: "no-store",
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new ApiError(response.status, answer.error ?? "", answer.message ?? "");
+    if (error.status === 401) auth.unauthorized(error);
+    throw error;
+  }
+  return answer;
+}
+
+/** An attached file's bytes as a URL the page may show (a blob: URL, as requests carry sign-in headers). */
+export async function attachmentURL(id) {
+  const { response, release } = await request(`api/attachments/${encodeURIComponent(id)}`, { accept: "*/*" });
+  try {
+    return URL.createObjectURL(await response.blob());
+  } finally {
+    release();
+  }
 }
 
 /** Sends `message` in place of the user's earlier message `messageId`; its reply's events follow. */

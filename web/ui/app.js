@@ -3,6 +3,7 @@
 // for it, then opens the conversation the user was in (its session id survives reloads).
 
 import * as api from "./api.js";
+import { PendingFiles } from "./attachments.js";
 import { takeDraft } from "./auth.js";
 import { Conversation } from "./conversation.js";
 import { language, onLanguageChange, setLanguage, translatePage } from "./i18n.js";
@@ -24,6 +25,7 @@ const sendButton = $("send-button");
 const stopButton = $("stop-button");
 
 const messages = new MessageList($("messages"), $("conversation"));
+const pendingFiles = new PendingFiles($("pending-files"), () => render());
 const conversation = new Conversation({
   messages,
   onChange: render,
@@ -67,6 +69,7 @@ function render() {
   // Send and stop take turns in one place: focus on the one leaving moves to the one coming.
   const hadFocus = document.activeElement === sendButton || document.activeElement === stopButton;
   sendButton.hidden = busy;
+  sendButton.disabled = pendingFiles.uploading;
   stopButton.hidden = !busy;
   if (hadFocus) (busy ? stopButton : sendButton).focus();
   const showWelcome = conversation.isEmpty && !busy && !conversation.loading;
@@ -139,12 +142,44 @@ function fitInput() {
 }
 
 function submit() {
-  if (conversation.busy || conversation.loading || input.value.trim() === "") return;
+  if (conversation.busy || conversation.loading || input.value.trim() === "" || pendingFiles.uploading) return;
   const text = input.value;
+  const attachments = pendingFiles.attachments;
   input.value = "";
+  pendingFiles.clear();
   fitInput();
-  conversation.send(text);
+  conversation.send(text, attachments);
 }
+
+// ---- attaching files: the button, a drop anywhere on the conversation, a paste ----
+
+$("attach-button").addEventListener("click", () => $("file-input").click());
+$("file-input").addEventListener("change", (event) => {
+  pendingFiles.add([...event.target.files]);
+  event.target.value = "";
+  input.focus();
+});
+main.addEventListener("dragover", (event) => {
+  if (![...(event.dataTransfer?.types ?? [])].includes("Files")) return;
+  event.preventDefault();
+  main.classList.add("dropping");
+});
+main.addEventListener("dragleave", (event) => {
+  if (!main.contains(event.relatedTarget)) main.classList.remove("dropping");
+});
+main.addEventListener("drop", (event) => {
+  main.classList.remove("dropping");
+  if (!event.dataTransfer?.files?.length) return;
+  event.preventDefault();
+  pendingFiles.add([...event.dataTransfer.files]);
+  input.focus();
+});
+input.addEventListener("paste", (event) => {
+  const files = [...(event.clipboardData?.files ?? [])];
+  if (files.length === 0) return;
+  event.preventDefault();
+  pendingFiles.add(files);
+});
 
 composer.addEventListener("submit", (event) => {
   event.preventDefault();

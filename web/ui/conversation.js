@@ -152,8 +152,8 @@ export class Conversation {
     this.onChange();
   }
 
-  /** Sends `text` and follows its reply. */
-  async send(text) {
+  /** Sends `text` with the uploaded files `attachments` and follows its reply. */
+  async send(text, attachments = []) {
     const message = text.trim();
     if (!message || this.busy) return;
     const { sessionId, agent, generation } = this;
@@ -162,11 +162,12 @@ export class Conversation {
     // What the reply should come from; another name in its `done` means a fallback answered.
     const requested = this.modelsOf(agent).length > 0 ? (model ?? this.ownModelOf(agent)) : null;
     const acceptedBefore = this.acceptedMessages;
-    this.messages.addUserMessage(message);
+    this.messages.addUserMessage(message, attachments);
     const reply = this.messages.addReply();
+    const ids = attachments.map((file) => file.id);
     const start = async (signal) => {
       try {
-        return await api.startReply({ message, sessionId, agent, model }, signal);
+        return await api.startReply({ message, sessionId, agent, model, attachments: ids }, signal);
       } catch (error) {
         const unanswered = error instanceof TypeError || error instanceof api.RequestTimeoutError;
         if (signal.aborted || !unanswered) throw error;

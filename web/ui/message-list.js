@@ -1,6 +1,7 @@
 // The conversation's messages on screen: the user's messages, the replies, notices; a stored
 // conversation drawn from the server's messages; copy buttons; keeping the newest in view.
 
+import { attachmentViews } from "./attachments.js";
 import { actionButton, editInPlace, versionSwitcher } from "./branch-controls.js";
 import { copyText } from "./clipboard.js";
 import { translated } from "./i18n.js";
@@ -33,7 +34,7 @@ export class MessageList {
     this.followBottom = true;
   }
 
-  addUserMessage(text) {
+  addUserMessage(text, attachments = []) {
     const item = document.createElement("li");
     item.className = "message user";
     const who = translated(document.createElement("span"), "you");
@@ -41,7 +42,9 @@ export class MessageList {
     const bubble = document.createElement("div");
     bubble.className = "bubble";
     bubble.textContent = text;
-    item.append(who, bubble);
+    item.append(who);
+    if (attachments.length > 0) item.append(attachmentViews(attachments));
+    item.append(bubble);
     this.followBottom = true;
     this.list.append(item);
     return item;
@@ -79,7 +82,8 @@ export class MessageList {
       if (message.role === "user" && !isToolResults(message)) {
         reply?.finish();
         reply = null;
-        this.addUserMessage(text);
+        const files = (message.content ?? []).filter((block) => block.type === "attachment").map((block) => block.attachment);
+        this.addUserMessage(text, files);
         continue;
       }
       reply ??= this.addReply();

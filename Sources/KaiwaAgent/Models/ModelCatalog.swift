@@ -14,11 +14,20 @@ public struct CatalogModel: Sendable {
     public var price: ModelPrice?
     /// Names of the models tried, in order, when this one fails before answering.
     public var fallbacks: [String]
+    /// The kinds of attached file the model reads itself (text files are read by every model,
+    /// inline where there are no document blocks).
+    public var reads: Set<FileInput>
+
+    /// A kind of attached file a model may or may not read.
+    public enum FileInput: String, Sendable, CaseIterable {
+        case image, pdf
+    }
 
     public init(
         name: String, provider: any ModelProvider, providerKind: String, contextWindow: Int? = nil, price: ModelPrice? = nil,
-        fallbacks: [String] = []
+        fallbacks: [String] = [], reads: Set<FileInput>? = nil
     ) {
+        self.reads = reads ?? (providerKind == "bedrock" ? [.image, .pdf] : [])
         self.name = name
         self.provider = provider
         self.providerKind = providerKind

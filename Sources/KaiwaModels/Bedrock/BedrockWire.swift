@@ -4,7 +4,7 @@ import KaiwaCore
 /// The JSON of Bedrock Runtime's Converse and ConverseStream, as far as Kaiwa uses it.
 enum BedrockWire {
     static func body(for request: ModelRequest) -> JSONValue {
-        var body: [String: JSONValue] = ["messages": .array(request.messages.map(encode))]
+        var body: [String: JSONValue] = ["messages": .array(request.messages.map { encode($0, attachmentData: request.attachmentData) })]
         if let system = request.system { body["system"] = .array([.object(["text": .string(system)])]) }
         var inference: [String: JSONValue] = [:]
         if let maxTokens = request.maxTokens { inference["maxTokens"] = .number(Double(maxTokens)) }
@@ -37,9 +37,11 @@ enum BedrockWire {
         return .object(body)
     }
 
-    static func encode(_ message: ChatMessage) -> JSONValue {
+    static func encode(_ message: ChatMessage, attachmentData: [String: Data] = [:]) -> JSONValue {
         let content: [JSONValue] = message.content.map { block in
             switch block {
+            case .attachment(let file):
+                attachment(file, data: attachmentData[file.id])
             case .text(let text):
                 .object(["text": .string(text)])
             case .toolUse(let id, let name, let input):
@@ -54,6 +56,28 @@ enum BedrockWire {
             }
         }
         return .object(["role": .string(message.role.rawValue), "content": .array(content)])
+    }
+
+    /// An `image` or `document` block with the file's bytes (base64 in Converse's JSON); a
+    /// line of text when the bytes are gone (retention removed them).
+    static func attachment(_ file: Attachment, data: Data?) -> JSONValue {
+        guard let data, let format = Attachment.formats[file.mediaType] else {
+            return .object(["text": .string("[\(file.name): the attached file is no longer available]")])
+        }
+        let source: JSONValue = .object(["bytes": .string(data.base64EncodedString())])
+        if file.kind == .image { return .object(["image": .object(["format": .string(format), "source": source])]) }
+        return .object(["document": .object(["format": .string(format), "name": .string(documentName(file.name)), "source": source])])
+    }
+
+    /// Converse takes document names of letters, digits, single spaces, hyphens, parentheses
+    /// and square brackets; anything else becomes a space.
+    static func documentName(_ name: String) -> String {
+        let stem = name.split(separator: ".").dropLast().joined(separator: ".")
+        let allowed = (stem.isEmpty ? name : stem).map { character -> Character in
+            character.isLetter || character.isNumber || "-()[]".contains(character) ? character : " "
+        }
+        let words = String(allowed).split(separator: " ")
+        return words.isEmpty ? "document" : String(words.joined(separator: " ").prefix(200))
     }
 
     static func stopReason(_ raw: String) -> StopReason {

@@ -8,7 +8,7 @@ enum OpenAIWire {
         var messages: [JSONValue] = []
         if let system = request.system { messages.append(.object(["role": .string("system"), "content": .string(system)])) }
         for message in request.messages {
-            messages += encode(message)
+            messages += encode(message, attachmentData: request.attachmentData)
         }
         var body: [String: JSONValue] = ["model": .string(model), "messages": .array(messages), "stream": .bool(stream)]
         if stream { body["stream_options"] = .object(["include_usage": .bool(true)]) }
@@ -38,14 +38,25 @@ enum OpenAIWire {
     }
 
     /// One Kaiwa message as OpenAI messages: tool results become `tool` messages of their own.
-    static func encode(_ message: ChatMessage) -> [JSONValue] {
+    static func encode(_ message: ChatMessage, attachmentData: [String: Data] = [:]) -> [JSONValue] {
         var output: [JSONValue] = []
         var text = ""
         var toolCalls: [JSONValue] = []
+        var images: [JSONValue] = []
         for block in message.content {
             switch block {
             case .text(let value):
                 text += value
+            case .attachment(let file):
+                // Images as image parts; text files inline (Chat Completions has no documents).
+                if let data = attachmentData[file.id], file.kind == .image {
+                    images.append(.object([
+                        "type": .string("image_url"),
+                        "image_url": .object(["url": .string("data:\(file.mediaType);base64,\(data.base64EncodedString())")]),
+                    ]))
+                } else {
+                    text += inline(file, data: attachmentData[file.id])
+                }
             case .toolUse(let id, let name, let input):
                 toolCalls.append(.object([
                     "id": .string(id), "type": .string("function"),
@@ -58,12 +69,25 @@ enum OpenAIWire {
                 ]))
             }
         }
-        if !text.isEmpty || !toolCalls.isEmpty {
+        if !images.isEmpty {
+            let parts = (text.isEmpty ? [] : [JSONValue.object(["type": .string("text"), "text": .string(text)])]) + images
+            output.insert(.object(["role": .string(message.role.rawValue), "content": .array(parts)]), at: 0)
+        } else if !text.isEmpty || !toolCalls.isEmpty {
             var object: [String: JSONValue] = ["role": .string(message.role.rawValue), "content": text.isEmpty ? .null : .string(text)]
             if !toolCalls.isEmpty { object["tool_calls"] = .array(toolCalls) }
             output.insert(.object(object), at: 0)
         }
         return output
+    }
+
+    /// A text file's contents in a fenced block after the message, named; a note for a file
+    /// whose bytes are gone or that cannot be read as text.
+    static func inline(_ file: Attachment, data: Data?) -> String {
+        guard file.isText, let data, let contents = String(data: data, encoding: .utf8) else {
+            return "\n\n[\(file.name): the attached file is not available to this model]"
+        }
+        let fence = contents.contains("```") ? "~~~~" : "```"
+        return "\n\n\(file.name):\n\(fence)\n\(contents)\n\(fence)"
     }
 
     /// A streamed chunk (`chat.completion.chunk`) or a whole answer (`chat.completion`).

@@ -84,6 +84,8 @@ extension KaiwaConfiguration {
         agentsPath = try values.optionalString("agents.path")
         defaultAgent = try values.optionalString("agent.default")
         titlesFromModel = try values.bool("titles.from.model", default: titlesFromModel)
+        attachmentMaxBytes = try values.int("attachments.max.bytes", default: attachmentMaxBytes, in: 1...(100 * 1024 * 1024))
+        attachmentsPerMessage = try values.int("attachments.max.per.message", default: attachmentsPerMessage, in: 0...50)
         mcpConfigPath = try values.optionalString("mcp.config")
         agentMaxCycles = try values.int("agent.max.cycles", default: agentMaxCycles, in: 1...100)
         toolTimeoutSeconds = try values.int("tool.timeout", default: toolTimeoutSeconds, in: 1...3600)

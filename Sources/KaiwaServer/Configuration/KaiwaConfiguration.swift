@@ -47,6 +47,10 @@ public struct KaiwaConfiguration: Sendable {
     public var defaultAgent: String?
     /// `titles.from.model`: a new conversation's model writes its title after the first reply.
     public var titlesFromModel = true
+    /// `attachments.max.bytes`: the largest file a user may attach (default 5 MB).
+    public var attachmentMaxBytes = 5 * 1024 * 1024
+    /// `attachments.max.per.message`: most files on one message (default 5).
+    public var attachmentsPerMessage = 5
     /// `agent.max.cycles`: most model calls in one reply (each tool round is one more).
     public var agentMaxCycles = 8
     /// `tool.timeout`: seconds a tool may run.
@@ -178,6 +182,8 @@ public struct KaiwaConfiguration: Sendable {
             toolTimeout: .seconds(toolTimeoutSeconds)
         )
         settings.modelTitles = titlesFromModel
+        settings.maxAttachmentBytes = attachmentMaxBytes
+        settings.maxAttachmentsPerMessage = attachmentsPerMessage
         return settings
     }
 }

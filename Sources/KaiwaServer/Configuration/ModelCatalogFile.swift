@@ -1,4 +1,5 @@
 import Foundation
+import KaiwaAgent
 import KaiwaCore
 import KaiwaModels
 
@@ -25,6 +26,8 @@ struct ModelSpec: Sendable, Equatable {
     var contextWindow: Int?
     var price: ModelPrice?
     var fallbacks: [String] = []
+    /// The kinds of attached file it reads; `nil`: its provider's default (Bedrock images and PDFs, others neither).
+    var reads: Set<CatalogModel.FileInput>?
 
     /// The spec of a model written the short way (`model` setting, an agent's `model`
     /// without a catalogue file): named by its spelling.
@@ -38,7 +41,11 @@ struct ModelSpec: Sendable, Equatable {
         }
     }
 
-    init(name: String, provider: Provider, contextWindow: Int? = nil, price: ModelPrice? = nil, fallbacks: [String] = []) {
+    init(
+        name: String, provider: Provider, contextWindow: Int? = nil, price: ModelPrice? = nil, fallbacks: [String] = [],
+        reads: Set<CatalogModel.FileInput>? = nil
+    ) {
+        self.reads = reads
         self.name = name
         self.provider = provider
         self.contextWindow = contextWindow
@@ -55,7 +62,7 @@ struct ModelSpec: Sendable, Equatable {
 }
 
 /// The model catalogue file (`models.path`):
-/// `{"default": "fast", "models": [{"name", "provider", "model", "base_url", "api_key_env", "region", "context_window", "price": {"input_per_million", "output_per_million"}, "fallbacks"}]}`.
+/// `{"default": "fast", "models": [{"name", "provider", "model", "base_url", "api_key_env", "region", "context_window", "price": {"input_per_million", "output_per_million"}, "fallbacks", "reads": ["image", "pdf"]}]}`.
 enum ModelCatalogFile {
     private struct File: Decodable {
         var `default`: String?
@@ -76,10 +83,11 @@ enum ModelCatalogFile {
         var context_window: Int?
         var price: Price?
         var fallbacks: [String]?
+        var reads: [String]?
     }
 
     private static let entryKeys: Set<String> = [
-        "name", "provider", "model", "base_url", "api_key_env", "region", "context_window", "price", "fallbacks",
+        "name", "provider", "model", "base_url", "api_key_env", "region", "context_window", "price", "fallbacks", "reads",
     ]
 
     static func load(path: String) throws -> (models: [ModelSpec], defaultName: String) {
@@ -112,7 +120,7 @@ enum ModelCatalogFile {
             guard seen.insert(entry.name).inserted else { throw problem(path, "model \(entry.name) appears twice") }
             return ModelSpec(
                 name: entry.name, provider: try provider(of: entry, path: path), contextWindow: try contextWindow(of: entry, path: path),
-                price: try price(of: entry, path: path), fallbacks: entry.fallbacks ?? []
+                price: try price(of: entry, path: path), fallbacks: entry.fallbacks ?? [], reads: try reads(of: entry, path: path)
             )
         }
         for model in models {
@@ -154,6 +162,18 @@ enum ModelCatalogFile {
         guard let window = entry.context_window else { return nil }
         guard window > 0 else { throw problem(path, "model \(entry.name) has a context_window of \(window); it must be a positive number of tokens") }
         return window
+    }
+
+    /// `reads`: the kinds of attached file the model takes itself (`image`, `pdf`); absent: its provider's default.
+    private static func reads(of entry: Entry, path: String) throws -> Set<CatalogModel.FileInput>? {
+        try entry.reads.map { names in
+            Set(try names.map { name in
+                guard let input = CatalogModel.FileInput(rawValue: name) else {
+                    throw problem(path, "model \(entry.name) reads \"\(name)\"; the kinds are image and pdf")
+                }
+                return input
+            })
+        }
     }
 
     private static func price(of entry: Entry, path: String) throws -> ModelPrice? {

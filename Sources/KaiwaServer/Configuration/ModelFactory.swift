@@ -31,7 +31,7 @@ struct ModelFactory {
                 )
             return CatalogModel(
                 name: spec.name, provider: provider, providerKind: spec.provider.kind, contextWindow: spec.contextWindow,
-                price: spec.price, fallbacks: spec.fallbacks
+                price: spec.price, fallbacks: spec.fallbacks, reads: spec.reads
             )
         }
         return ModelCatalog(models: models, defaultName: defaultName)

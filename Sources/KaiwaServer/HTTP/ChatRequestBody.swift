@@ -8,16 +8,21 @@ struct ChatRequestBody: Decodable {
     var sessionID: String?
     var agent: String?
     var model: String?
+    /// Ids of uploaded files (`POST /api/attachments`) to send with the message.
+    var attachments: [String]?
 
     enum CodingKeys: String, CodingKey {
         case message
         case sessionID = "session_id"
         case agent
         case model
+        case attachments
     }
 
     /// The request for the chat service from `subject`, with the session id validated.
     func chatRequest(from subject: Subject) throws -> ChatRequest {
-        ChatRequest(message: message, sessionID: try sessionID.map { try SessionID(validating: $0) }, agent: agent, model: model, subject: subject)
+        var request = ChatRequest(message: message, sessionID: try sessionID.map { try SessionID(validating: $0) }, agent: agent, model: model, subject: subject)
+        request.attachments = attachments ?? []
+        return request
     }
 }

@@ -19,6 +19,7 @@ struct BranchRoutes<Context: SubjectRequestContext> {
     struct Edit: Decodable {
         var message: String
         var model: String?
+        var attachments: [String]?
     }
 
     struct Regenerate: Decodable {
@@ -38,11 +39,9 @@ struct BranchRoutes<Context: SubjectRequestContext> {
         sessions.post(":id/messages/:message_id/edit") { request, context in
             let (id, messageID) = try Self.ids(context)
             let body = try await JSONBody.decode(Edit.self, from: request, limit: maxBodyBytes)
-            let reply = try await runner.start(
-                ChatRequest(
-                    message: body.message, sessionID: id, model: body.model, subject: context.subject, branch: .edit(messageID: messageID)
-                )
-            )
+            var edit = ChatRequest(message: body.message, sessionID: id, model: body.model, subject: context.subject, branch: .edit(messageID: messageID))
+            edit.attachments = body.attachments ?? []
+            let reply = try await runner.start(edit)
             return ReplyStreamResponse.live(reply, after: 0, runner: runner, format: KaiwaSSEFormat())
         }
         sessions.post(":id/messages/:message_id/regenerate") { request, context in

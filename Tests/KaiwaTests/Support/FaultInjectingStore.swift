@@ -32,6 +32,15 @@ struct FaultInjectingStore: ChatStore {
     func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord? {
         try await inner.renameSession(id, owner: owner, title: title)
     }
+    func saveAttachment(_ record: AttachmentRecord, chunks: AttachmentChunks) async throws {
+        try await inner.saveAttachment(record, chunks: chunks)
+    }
+    func attachmentRecord(_ id: String, owner: String?) async throws -> AttachmentRecord? {
+        try await inner.attachmentRecord(id, owner: owner)
+    }
+    func attachmentData(_ id: String, owner: String?) async throws -> Data? {
+        try await inner.attachmentData(id, owner: owner)
+    }
     func setCurrentLeaf(_ leaf: Int, of session: SessionID, owner: String?) async throws -> SessionRecord? {
         try await inner.setCurrentLeaf(leaf, of: session, owner: owner)
     }
