@@ -33,6 +33,18 @@ public struct SigV4Signer: Sendable {
         body: some Collection<UInt8>,
         date: Date
     ) -> [(name: String, value: String)] {
+        signatureHeaders(method: method, url: url, headers: headers, payloadHash: Self.hex(SHA256.hash(data: Array(body))), date: date)
+    }
+
+    /// The same, for a body signed by its hash alone or not at all (S3's `UNSIGNED-PAYLOAD`,
+    /// for a body streamed as it arrives).
+    public func signatureHeaders(
+        method: String,
+        url: URL,
+        headers: [(name: String, value: String)],
+        payloadHash: String,
+        date: Date
+    ) -> [(name: String, value: String)] {
         let timestamp = Self.timestamp(date)
         let day = String(timestamp.prefix(8))
         var added: [(name: String, value: String)] = [("X-Amz-Date", timestamp)]
@@ -52,7 +64,7 @@ public struct SigV4Signer: Sendable {
             Self.canonicalQuery(url),
             names.map { "\($0):\(canonicalHeaders[$0]!.joined(separator: ","))" }.joined(separator: "\n") + "\n",
             signedHeaders,
-            Self.hex(SHA256.hash(data: Array(body))),
+            payloadHash,
         ].joined(separator: "\n")
 
         let scope = "\(day)/\(region)/\(service)/aws4_request"
@@ -125,6 +137,13 @@ public struct SigV4Signer: Sendable {
 
     static func trimAll(_ value: String) -> String {
         value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+    }
+
+    /// The hash of an empty body.
+    public static let emptyPayloadHash = hex(SHA256.hash(data: [UInt8]()))
+
+    public static func hex(sha256 bytes: [UInt8]) -> String {
+        hex(SHA256.hash(data: bytes))
     }
 
     static func hex(_ bytes: some Sequence<UInt8>) -> String {

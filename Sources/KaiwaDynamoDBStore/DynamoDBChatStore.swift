@@ -26,6 +26,8 @@ public struct DynamoDBChatStore: ChatStore {
     /// Items per `Query` page (`nil`: DynamoDB's 1 MB pages); small in tests of pagination.
     let pageSize: Int?
     private let locks = SessionWriteLocks()
+    /// Where attached files go (an S3 bucket and key prefix); `nil`: uploads are refused.
+    public var attachmentObjects: AttachmentObjects?
 
     public init(client: DynamoDBClient, tables: DynamoDBTables, retention: TimeInterval, pageSize: Int? = nil) {
         self.client = client
@@ -119,6 +121,7 @@ public struct DynamoDBChatStore: ChatStore {
             guard let item = try await client.getItem(table: tables.sessions, key: sessionKey(id)),
                 try StoredItems.session(item).owner == StoredItems.owner(owner)
             else { return false }
+            try await deleteAttachments(of: id)
             try await deleteMessages(of: id, before: nil)
             let (condition, placeholders) = Self.ownerCondition(owner)
             do {

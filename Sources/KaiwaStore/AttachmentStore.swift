@@ -24,7 +24,7 @@ public protocol AttachmentStore: Sendable {
     /// (so a store holds one piece at a time, not the file). Throws, keeping nothing, when
     /// `chunks` throws or does not come to `record.attachment.size` bytes. A file is readable
     /// only once all of it is stored.
-    func saveAttachment(_ record: AttachmentRecord, chunks: AttachmentChunks) async throws
+    func saveAttachment(_ record: AttachmentRecord, chunks: @escaping AttachmentChunks) async throws
 
     /// The file's record, if `owner` uploaded it and it is stored whole.
     func attachmentRecord(_ id: String, owner: String?) async throws -> AttachmentRecord?
@@ -38,6 +38,11 @@ public struct AttachmentSizeMismatch: Error, CustomStringConvertible {
     public var declared: Int
     public var received: Int
     public var description: String { "the file was to be \(declared) bytes but \(received) came" }
+
+    public init(declared: Int, received: Int) {
+        self.declared = declared
+        self.received = received
+    }
 }
 
 /// The next piece of a file being stored; `nil` at its end.

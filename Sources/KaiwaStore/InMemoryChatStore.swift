@@ -135,7 +135,7 @@ public actor InMemoryChatStore: ChatStore {
         return SweepResult(sessions: removedSessions, messages: removedMessages)
     }
 
-    public func saveAttachment(_ record: AttachmentRecord, chunks: AttachmentChunks) async throws {
+    public func saveAttachment(_ record: AttachmentRecord, chunks: @escaping AttachmentChunks) async throws {
         var data = Data()
         while let chunk = try await chunks() {
             data.append(chunk)

@@ -8,7 +8,7 @@ import KaiwaCore
 extension SQLiteChatStore {
     static let pieceSize = 256 * 1024
 
-    public func saveAttachment(_ record: AttachmentRecord, chunks: AttachmentChunks) async throws {
+    public func saveAttachment(_ record: AttachmentRecord, chunks: @escaping AttachmentChunks) async throws {
         let file = record.attachment
         try await writer.write { db in
             try db.execute(

@@ -45,6 +45,8 @@ def resolve(node, parameters):
             return value[0].join(items if isinstance(items, list) else [items])
         if name == "Fn::If":
             return resolve(value[1] if parameters["conditions"][value[0]] else value[2], parameters)
+        if name == "Fn::GetAtt":
+            return parameters["outputs"][value if isinstance(value, str) else ".".join(value)]
     return node
 
 
@@ -87,6 +89,7 @@ def lambda_kaiwa(moto, tmp_path_factory):
         "CognitoClientIds": [""], "CorsAllowedOrigins": ["https://d111111abcdef8.cloudfront.net"],
         "AWS::Region": "ap-northeast-1",
         "conditions": {"HasAgentProfile": True, "HasCognito": False, "SignInOn": True},
+        "outputs": {"Attachments.Outputs.BucketName": "kaiwa-contract-files"},
     }
     env = {name: resolve(value, parameters) for name, value in variables.items()}
     env = {name: value for name, value in env.items() if value is not None}
@@ -94,6 +97,7 @@ def lambda_kaiwa(moto, tmp_path_factory):
     aws = {
         "AWS_LAMBDA_FUNCTION_NAME": "kaiwa-contract", "AWS_REGION": "ap-northeast-1",
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_ENDPOINT_URL_DYNAMODB": moto,
+        "AWS_ENDPOINT_URL_S3": moto,
         "PATH": os.environ["PATH"], "HOME": str(tmp_path_factory.mktemp("home")),
     }
     # What differs from Lambda: a free port instead of 8080 (for both the adapter and Kaiwa),

@@ -99,7 +99,7 @@ def test_a_changed_key_is_noticed_as_drift():
 def dynamodb_operations_the_server_calls():
     """DynamoDB operations named in the Swift sources, less the ones only `kaiwa store
     create-tables` (a deployment role's job) needs."""
-    sources = "\n".join(p.read_text() for p in (REPO / "Sources").rglob("*.swift"))
+    sources = "\n".join(p.read_text() for p in (REPO / "Sources").rglob("*.swift") if p.name != "S3Client.swift")
     named = set(re.findall(r'send\("([A-Za-z]+)"', sources))
     named |= set(re.findall(r'"(Query|Scan)"', sources))
     return named - {"CreateTable", "UpdateTimeToLive", "DescribeTimeToLive"}
@@ -138,7 +138,24 @@ def test_policy_allows_bedrock_on_the_configured_model_and_one_secret():
     secret = statements["ConnpassKey"]
     assert secret["Action"] == "secretsmanager:GetSecretValue"
     assert secret["Resource"]["Fn::Sub"].endswith(":secret:${ConnpassSecretName}-??????")
-    assert {s for s in statements} == {"BedrockConverse", "KaiwaTables", "ConnpassKey"}
+    assert {s for s in statements} == {"BedrockConverse", "KaiwaTables", "KaiwaAttachments", "ConnpassKey"}
+
+
+def test_attachments_are_objects_under_one_prefix_that_expire_with_retention():
+    files = policy_statements()["KaiwaAttachments"]
+    assert sorted(files["Action"]) == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+    assert files["Resource"]["Fn::Sub"] == "${AttachmentBucketArn}/attachments/*"
+    bucket = load(DEPLOY / "nested/attachments.yaml")["Resources"]["Bucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    rule = bucket["LifecycleConfiguration"]["Rules"][0]
+    assert rule["Prefix"] == "attachments/" and rule["ExpirationInDays"] == {"Ref": "RetentionDays"}
+    # Every S3 call the server makes is allowed (HeadObject is authorised as GetObject); CreateBucket is set-up only.
+    s3 = (REPO / "Sources/KaiwaAWS/S3Client.swift").read_text()
+    called = set(re.findall(r'send\(\s*"([A-Za-z]+)"', s3)) - {"CreateBucket"}
+    assert called == {"PutObject", "HeadObject", "GetObject", "DeleteObject"}
+    assert {f"s3:{op}" for op in called - {"HeadObject"}} == set(files["Action"])
+    # The prefix the policy and the lifecycle rule name is the one Kaiwa writes under by default.
+    assert 'attachmentPrefix = "attachments/"' in (REPO / "Sources/KaiwaServer/Configuration/KaiwaConfiguration.swift").read_text()
 
 
 @pytest.mark.parametrize("shape", SERVER_SHAPES)
@@ -146,8 +163,10 @@ def test_server_shape_uses_the_shared_tables_and_policy_and_no_wildcards(shape):
     template = load(DEPLOY / f"{shape}.yaml")
     resources = template["Resources"]
     locations = {r["Properties"].get("Location") for r in resources.values() if r["Type"] == "AWS::Serverless::Application"}
-    assert locations == {"nested/tables.yaml", "nested/permissions.yaml"}
+    assert locations == {"nested/tables.yaml", "nested/permissions.yaml", "nested/attachments.yaml"}
     text = json.dumps(resources)
+    assert "Attachments.Outputs.BucketName" in text or '"Attachments", "Outputs.BucketName"' in text, f"{shape} does not tell Kaiwa its attachments bucket"
+    assert "KAIWA_ATTACHMENTS_S3_BUCKET" in text
     assert "Permissions.Outputs.PolicyArn" in text or '"Permissions", "Outputs.PolicyArn"' in text
     for node in walk(resources):
         if isinstance(node, dict) and "Effect" in node and node.get("Effect") == "Allow":

@@ -14,7 +14,7 @@ struct StoreContractTests {
             switch self {
             case .memory: InMemoryChatStore()
             case .sqlite: try SQLiteChatStore(path: makeTemporaryDirectory().appendingPathComponent("kaiwa.sqlite").path)
-            case .dynamodb: try await MotoServer.makeStore(pageSize: 3)
+            case .dynamodb: try await MotoServer.makeStoreWithAttachments(pageSize: 3)
             }
         }
     }

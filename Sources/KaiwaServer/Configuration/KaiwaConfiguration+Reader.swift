@@ -86,6 +86,13 @@ extension KaiwaConfiguration {
         titlesFromModel = try values.bool("titles.from.model", default: titlesFromModel)
         attachmentMaxBytes = try values.int("attachments.max.bytes", default: attachmentMaxBytes, in: 1...(100 * 1024 * 1024))
         attachmentsPerMessage = try values.int("attachments.max.per.message", default: attachmentsPerMessage, in: 0...50)
+        attachmentBucket = try values.optionalString("attachments.s3.bucket")
+        if let bucket = attachmentBucket,
+            !(3...63).contains(bucket.count) || !bucket.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") })
+        {
+            throw ConfigurationError(key: "attachments.s3.bucket", problem: "is \"\(bucket)\", not an S3 bucket name (3–63 lowercase letters, digits, - and .)")
+        }
+        attachmentPrefix = try values.string("attachments.s3.prefix", default: attachmentPrefix)
         mcpConfigPath = try values.optionalString("mcp.config")
         agentMaxCycles = try values.int("agent.max.cycles", default: agentMaxCycles, in: 1...100)
         toolTimeoutSeconds = try values.int("tool.timeout", default: toolTimeoutSeconds, in: 1...3600)

@@ -51,6 +51,11 @@ public struct KaiwaConfiguration: Sendable {
     public var attachmentMaxBytes = 5 * 1024 * 1024
     /// `attachments.max.per.message`: most files on one message (default 5).
     public var attachmentsPerMessage = 5
+    /// `attachments.s3.bucket`: with the DynamoDB store, the S3 bucket attached files go to
+    /// (none: files cannot be attached). Its endpoint follows `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`.
+    public var attachmentBucket: String?
+    /// `attachments.s3.prefix`: the key prefix of attached files in that bucket.
+    public var attachmentPrefix = "attachments/"
     /// `agent.max.cycles`: most model calls in one reply (each tool round is one more).
     public var agentMaxCycles = 8
     /// `tool.timeout`: seconds a tool may run.

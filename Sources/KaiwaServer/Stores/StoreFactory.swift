@@ -18,11 +18,21 @@ public enum StoreFactory {
         case .memory:
             return InMemoryChatStore()
         case .dynamodb:
-            let store = DynamoDBChatStore(
+            var store = DynamoDBChatStore(
                 client: dynamoDBClient(environment: environment, credentials: credentials, client: client),
                 tables: DynamoDBTables(prefix: configuration.dynamoDBTablePrefix),
                 retention: TimeInterval(configuration.sessionRetentionSeconds)
             )
+            if let bucket = configuration.attachmentBucket {
+                let endpoint = environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
+                store.attachmentObjects = AttachmentObjects(
+                    s3: S3Client(
+                        bucket: bucket, region: awsRegion(environment), endpoint: endpoint.flatMap { $0.isEmpty ? nil : $0 },
+                        credentials: credentials, client: client
+                    ),
+                    prefix: configuration.attachmentPrefix
+                )
+            }
             let problems = try await store.tables.problems(using: store.client)
             guard problems.isEmpty else {
                 throw DynamoDBStoreError(

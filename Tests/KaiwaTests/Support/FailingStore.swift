@@ -16,7 +16,7 @@ struct FailingStore: ChatStore {
     func listAllSessions(limit: Int, after cursor: SessionCursor?) async throws -> [SessionRecord] { throw Unreachable() }
     func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord? { throw Unreachable() }
     func searchSessions(owner: String?, matching query: String, limit: Int) async throws -> [SessionSearchHit] { throw Unreachable() }
-    func saveAttachment(_ record: AttachmentRecord, chunks: AttachmentChunks) async throws { throw Unreachable() }
+    func saveAttachment(_ record: AttachmentRecord, chunks: @escaping AttachmentChunks) async throws { throw Unreachable() }
     func attachmentRecord(_ id: String, owner: String?) async throws -> AttachmentRecord? { throw Unreachable() }
     func attachmentData(_ id: String, owner: String?) async throws -> Data? { throw Unreachable() }
     func setCurrentLeaf(_ leaf: Int, of session: SessionID, owner: String?) async throws -> SessionRecord? { throw Unreachable() }

@@ -32,7 +32,7 @@ struct FaultInjectingStore: ChatStore {
     func renameSession(_ id: SessionID, owner: String?, title: String) async throws -> SessionRecord? {
         try await inner.renameSession(id, owner: owner, title: title)
     }
-    func saveAttachment(_ record: AttachmentRecord, chunks: AttachmentChunks) async throws {
+    func saveAttachment(_ record: AttachmentRecord, chunks: @escaping AttachmentChunks) async throws {
         try await inner.saveAttachment(record, chunks: chunks)
     }
     func attachmentRecord(_ id: String, owner: String?) async throws -> AttachmentRecord? {

@@ -68,6 +68,18 @@ actor MotoServer {
 
     /// A DynamoDB store on fresh tables.
     /// A store on fresh tables, or on the tables of `prefix` (made when missing).
+    /// A store on fresh tables whose attached files go to a fresh bucket of moto's S3.
+    static func makeStoreWithAttachments(pageSize: Int? = nil) async throws -> DynamoDBChatStore {
+        var store = try await makeStore(pageSize: pageSize)
+        let s3 = S3Client(
+            bucket: "kaiwa-" + UUID().uuidString.prefix(8).lowercased(), region: "ap-northeast-1", endpoint: try await shared.url(),
+            credentials: TestingKeys(), client: testHTTPClient
+        )
+        try await s3.createBucket()
+        store.attachmentObjects = AttachmentObjects(s3: s3, prefix: "attachments/")
+        return store
+    }
+
     static func makeStore(retention: TimeInterval = 7 * 24 * 3600, pageSize: Int? = nil, prefix: String? = nil) async throws -> DynamoDBChatStore {
         let client = try await client()
         let tables = DynamoDBTables(prefix: prefix ?? freshPrefix())
