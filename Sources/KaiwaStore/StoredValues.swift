@@ -14,8 +14,11 @@ public struct StoreCorruption: Error, CustomStringConvertible {
 }
 
 extension Date {
-    /// Whole milliseconds since 1970, the unit every store keeps time in.
-    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+    /// Milliseconds since 1970, the unit every store keeps time in. Rounded to the nearest:
+    /// `Date(millis: x)` holds x / 1000 as seconds since 2001 in binary, which can come back
+    /// as x − 0.0000001; rounded down it read back as x − 1 (a session list's cursor then
+    /// skipped sessions updated in the same millisecond as the page's last).
+    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
 
     public init(millis: Int64) {
         self.init(timeIntervalSince1970: Double(millis) / 1000)

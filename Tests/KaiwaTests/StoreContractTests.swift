@@ -138,6 +138,27 @@ struct StoreContractTests {
         #expect(page2.map(\.id.rawValue) == ["s1", "s0"])
     }
 
+    /// Sessions updated in one millisecond that a `Date` cannot hold exactly (it comes back a
+    /// hair below): paging through them one at a time skips none.
+    @Test(arguments: Kind.allCases)
+    func sessionsOfOneMillisecondArePagedThroughWhole(kind: Kind) async throws {
+        let store = try await kind.make()
+        let inexact = try #require((370_000_000_000..<370_000_100_000).first { (Date(millis: $0).timeIntervalSince1970 * 1000).rounded(.down) != Double($0) })
+        // A clock's time within that millisecond is stored as it; read back, it is `Date(millis:)`.
+        for id in ["a", "b", "c"] {
+            _ = try await store.createSessionIfAbsent(session(id, at: Date(timeIntervalSince1970: Double(inexact) / 1000 + 0.0004)))
+        }
+        var seen: [String] = []
+        var cursor: SessionCursor?
+        for _ in 0..<5 {
+            let page = try await store.listSessions(owner: nil, limit: 1, after: cursor)
+            guard let last = page.last else { break }
+            seen.append(last.id.rawValue)
+            cursor = SessionCursor(after: last)
+        }
+        #expect(seen == ["c", "b", "a"])
+    }
+
     /// Every page but the last is full, however the owners' sessions interleave (DynamoDB
     /// filters after it reads: it must read on until it has a page).
     @Test(arguments: Kind.allCases)

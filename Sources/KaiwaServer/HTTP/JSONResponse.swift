@@ -12,6 +12,11 @@ enum JSONResponse {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// A response of JSON text already written (`JSONText`).
+    static func text(_ json: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: json)))
+    }
+
     /// One encoder for every response (its settings never change, and making one per
     /// response showed in throughput).
     static let encoder: JSONEncoder = {

@@ -65,7 +65,7 @@ struct BranchRoutes<Context: SubjectRequestContext> {
             guard let session = try await store.setCurrentLeaf(tree.newestLeaf(under: chosen.sequence), of: id, owner: context.subject.owner) else {
                 throw KaiwaError.sessionNotFound(id)
             }
-            return try JSONResponse.make(SessionDetail(session, tree: tree, page: .init(limit: 1000, before: nil), wholeTree: false))
+            return JSONResponse.text(SessionDetail(session, tree: tree, page: .init(limit: 1000, before: nil), wholeTree: false).jsonText)
         }
     }
 

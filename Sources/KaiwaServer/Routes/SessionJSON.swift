@@ -110,3 +110,41 @@ struct SessionDetail: Encodable {
         nextBefore = earlier.count > shown.count ? shown.first?.sequence : nil
     }
 }
+
+extension SessionDetail {
+    /// The same JSON as `JSONResponse` makes of this value, written by hand: `JSONEncoder` with
+    /// snake_case keys took most of the time of opening a long conversation.
+    var jsonText: String {
+        var fields = [
+            "\"id\":" + JSONText.quoted(id), "\"title\":" + JSONText.quoted(title), "\"agent\":" + JSONText.quoted(agent),
+            "\"created_at\":" + JSONText.quoted(JSONText.iso8601(createdAt)), "\"updated_at\":" + JSONText.quoted(JSONText.iso8601(updatedAt)),
+        ]
+        if let currentLeaf { fields.append("\"current_leaf\":\(currentLeaf)") }
+        fields.append("\"messages\":[" + messages.map(\.jsonText).joined(separator: ",") + "]")
+        if let nextBefore { fields.append("\"next_before\":\(nextBefore)") }
+        if let path { fields.append("\"path\":[" + path.map(JSONText.quoted).joined(separator: ",") + "]") }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+}
+
+extension MessageJSON {
+    var jsonText: String {
+        var fields = [
+            "\"id\":" + JSONText.quoted(id), "\"seq\":\(seq)", "\"role\":" + JSONText.quoted(role), "\"text\":" + JSONText.quoted(text),
+            "\"content\":" + JSONText.encode(content),
+        ]
+        if let model { fields.append("\"model\":" + JSONText.quoted(model)) }
+        fields.append("\"status\":" + JSONText.quoted(status))
+        if let usage { fields.append("\"usage\":{\"input_tokens\":\(usage.inputTokens),\"output_tokens\":\(usage.outputTokens)}") }
+        if let costUSD, costUSD.isFinite { fields.append("\"cost_usd\":" + JSONText.encode(.number(costUSD))) }
+        fields.append("\"created_at\":" + JSONText.quoted(JSONText.iso8601(createdAt)))
+        if let parentSeq { fields.append("\"parent_seq\":\(parentSeq)") }
+        if let branch {
+            fields.append(
+                "\"branch\":{\"position\":\(branch.position),\"count\":\(branch.count),\"siblings\":["
+                    + branch.siblings.map(JSONText.quoted).joined(separator: ",") + "]}"
+            )
+        }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+}
