@@ -1,6 +1,6 @@
 """Search and long-conversation latency (issue 15), against a running Kaiwa: GET /api/sessions?q=
 for words found in few, many and no conversations, and GET /api/sessions/{id} of a conversation
-of 1,000 messages, interleaved with GET /ping (the floor: the cheapest request), sequential.
+of 1,000 messages on its branch (with 50 edited questions beside it), interleaved with GET /ping (the floor: the cheapest request), sequential.
 Prints p50, p99 and max of each in milliseconds."""
 import http.client, statistics, sys, time, urllib.parse
 
@@ -22,6 +22,11 @@ def timed(connection, path):
 
 
 connection = http.client.HTTPConnection("127.0.0.1", port)
+# The long conversation is shown as its current branch, with the other versions named.
+connection.request("GET", "/api/sessions/long?limit=1000")
+detail = __import__("json").loads(connection.getresponse().read())
+assert len(detail["messages"]) == 1000, len(detail["messages"])
+assert sum(1 for m in detail["messages"] if m.get("branch", {}).get("count") == 2) == 50
 samples = {"ping (floor)": [], "search": [], "search, 2 characters": [], "open 1,000 messages": []}
 for _ in range(rounds):
     for query in QUERIES:
