@@ -116,12 +116,7 @@ enum StoredItems {
         else { throw corrupt("the message item lacks its session, position, time or blocks") }
         guard let role = item["role"]?.stringValue.flatMap(Role.init(rawValue:)) else { throw corrupt("unknown role") }
         guard let status = item["status"]?.stringValue.flatMap(MessageStatus.init(rawValue:)) else { throw corrupt("unknown status") }
-        let content: [ContentBlock]
-        do {
-            content = try JSONDecoder().decode([ContentBlock].self, from: Data(blocks.utf8))
-        } catch {
-            throw corrupt("blocks are not valid content blocks: \(error)")
-        }
+        let content = try StoredContent.decode(blocks, row: "message \(id)")
         let usage = item["inputTokens"]?.intValue.flatMap { input in
             item["outputTokens"]?.intValue.map { TokenUsage(inputTokens: Int(input), outputTokens: Int($0)) }
         }

@@ -275,7 +275,7 @@ public final class SQLiteChatStore: ChatStore {
 
     public func messages(in id: SessionID) async throws -> [MessageRecord] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM messages WHERE session_id = ? ORDER BY seq"), arguments: [id.rawValue])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.messageColumns) FROM messages WHERE session_id = ? ORDER BY seq"), arguments: [id.rawValue])
                 .map(Self.messageRecord)
         }
     }
@@ -283,7 +283,7 @@ public final class SQLiteChatStore: ChatStore {
     public func messages(in id: SessionID, before sequence: Int?, limit: Int) async throws -> [MessageRecord] {
         try await read { db in
             try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM messages WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"),
+                db.cachedStatement(sql: "SELECT \(Self.messageColumns) FROM messages WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"),
                 arguments: [id.rawValue, sequence ?? Int.max, max(0, limit)]
             )
             .reversed().map(Self.messageRecord)
@@ -324,35 +324,33 @@ public final class SQLiteChatStore: ChatStore {
         )
     }
 
+    /// The columns `messageRecord` reads, by position (a lookup by name costs a lowercased
+    /// copy of the name per column per row: a tenth of opening a long conversation).
+    static let messageColumns = "id, session_id, seq, role, content, model, status, input_tokens, output_tokens, cost_usd, created_at, parent_seq"
+
     private static func messageRecord(_ row: Row) throws -> MessageRecord {
-        let id: String = row["id"]
-        let roleName: String = row["role"]
-        let statusName: String = row["status"]
-        let contentJSON: String = row["content"]
+        let id: String = row[0]
+        let roleName: String = row[3]
+        let statusName: String = row[6]
+        let contentJSON: String = row[4]
         guard let role = Role(rawValue: roleName) else { throw StoreCorruption(row: id, problem: "unknown role \(roleName)") }
         guard let status = MessageStatus(rawValue: statusName) else {
             throw StoreCorruption(row: id, problem: "unknown status \(statusName)")
         }
-        let content: [ContentBlock]
-        do {
-            content = try JSONDecoder().decode([ContentBlock].self, from: Data(contentJSON.utf8))
-        } catch {
-            throw StoreCorruption(row: id, problem: "content is not valid content blocks: \(error)")
-        }
-        let inputTokens: Int? = row["input_tokens"]
-        let outputTokens: Int? = row["output_tokens"]
+        let inputTokens: Int? = row[7]
+        let outputTokens: Int? = row[8]
         return MessageRecord(
             id: id,
-            sessionID: SessionID(trusted: row["session_id"]),
-            sequence: row["seq"],
+            sessionID: SessionID(trusted: row[1]),
+            sequence: row[2],
             role: role,
-            content: content,
-            model: row["model"],
+            content: try StoredContent.decode(contentJSON, row: id),
+            model: row[5],
             status: status,
             usage: inputTokens.flatMap { input in outputTokens.map { TokenUsage(inputTokens: input, outputTokens: $0) } },
-            costUSD: row["cost_usd"],
-            createdAt: Date(millis: row["created_at"]),
-            parentSequence: row["parent_seq"]
+            costUSD: row[9],
+            createdAt: Date(millis: row[10]),
+            parentSequence: row[11]
         )
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KaiwaCore
 
 /// A stored row that cannot be read back as what it should be. Reported as an internal error:
 /// the client gets a generic 500, the log gets this description.
@@ -22,5 +23,18 @@ extension Date {
 
     public init(millis: Int64) {
         self.init(timeIntervalSince1970: Double(millis) / 1000)
+    }
+}
+
+/// Reads a stored message's content blocks (their JSON, as `JSONText.encode` wrote it).
+public enum StoredContent {
+    public static func decode(_ json: String, row: String) throws -> [ContentBlock] {
+        // Most messages are one text block; those are read without a JSON decoder.
+        if let text = JSONText.singleText(json) { return [.text(text)] }
+        do {
+            return try JSONDecoder().decode([ContentBlock].self, from: Data(json.utf8))
+        } catch {
+            throw StoreCorruption(row: row, problem: "content is not valid content blocks: \(error)")
+        }
     }
 }

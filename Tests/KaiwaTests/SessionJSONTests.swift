@@ -21,6 +21,30 @@ struct SessionJSONTests {
         }
     }
 
+    /// Stored text blocks read without a decoder come back as written, whatever the characters.
+    @Test func aStoredTextBlockReadsBackAsWrittenAndAnythingElseGoesToTheDecoder() throws {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["a", "日本語", "\"", "\\", "\n", "\r\n", "\t", "\u{1}", "\u{1F}", "\u{7F}", "/", "\u{2028}", "\u{2029}", "😀", "👨‍👩‍👧", "é", "\u{FFFF}", " "]
+        var texts = ["", "plain", "ends with a backslash \\", "\"quoted\""]
+        for _ in 0..<300 {
+            texts.append((0..<Int.random(in: 1...20, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined())
+        }
+        for text in texts {
+            let json = JSONText.encode([ContentBlock.text(text)])
+            #expect(JSONText.singleText(json) == text, "\(json)")
+            #expect(try StoredContent.decode(json, row: "r") == [.text(text)])
+        }
+        // Other content is not taken for one text block, and still reads right.
+        let blocks: [ContentBlock] = [.text("a"), .text("b")]
+        #expect(JSONText.singleText(JSONText.encode(blocks)) == nil)
+        #expect(try StoredContent.decode(JSONText.encode(blocks), row: "r") == blocks)
+        #expect(JSONText.singleText(#"[{"type":"text","text":"a\"}]"#) == nil)
+        #expect(JSONText.singleText(#"[{"type":"text","text":"bad \x escape"}]"#) == nil)
+        #expect(JSONText.singleText(#"[{"type":"text","text":"\ud83d alone"}]"#) == nil)
+        #expect(JSONText.singleText(#"[{"type":"text","text":"\ud83d\ude00"}]"#) == "😀")
+        #expect(throws: StoreCorruption.self) { try StoredContent.decode(#"[{"type":"text","text":"\x"}]"#, row: "r") }
+    }
+
     @Test func aConversationIsTheSameJSONAsTheEncoderWouldWrite() throws {
         let t0 = Date(timeIntervalSince1970: 1_800_000_000.5)
         let file = Attachment(id: "f1", mediaType: "image/png", name: "写真 \"1\".png", size: 12)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import KaiwaCore
 import NIOCore
 
 /// Builds JSON responses: snake_case keys, ISO 8601 dates, UTF-8.
@@ -24,7 +25,7 @@ enum JSONResponse {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            try container.encode(JSONText.iso8601(date))
         }
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder
