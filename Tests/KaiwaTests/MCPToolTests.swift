@@ -24,7 +24,7 @@ struct MCPToolTests {
     @Test func stdioServerToolsJoinUnderAPrefixAndAnswer() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.serverPath), "build the test server first: \(Self.serverPath)")
         let servers = await Self.connect()
-        defer { Task { try? await servers.run() } }
+        defer { Task { await servers.shutdown() } }
         let names = servers.tools.map(\.spec.name).sorted()
         #expect(names == ["test_add", "test_crash"])
         let add = try #require(servers.tools.first { $0.spec.name == "test_add" })
@@ -44,7 +44,7 @@ struct MCPToolTests {
             ],
             logger: Logger(label: "mcp-test")
         )
-        defer { Task { try? await servers.run() } }
+        defer { Task { await servers.shutdown() } }
         let env = try #require(servers.tools.first { $0.spec.name == "test_env" })
         func value(_ name: String) async throws -> String { try await env.call(.object(["name": .string(name)])).content }
         #expect(try await value("AWS_SECRET_ACCESS_KEY") == "(unset)")
@@ -55,6 +55,7 @@ struct MCPToolTests {
 
     @Test func serverThatFailsToStartIsSkippedAndOneThatDiesLeavesErrorResults() async throws {
         let servers = await Self.connect([MCPServerConfig(name: "ghost", command: "/nonexistent/mcp-server")])
+        defer { Task { await servers.shutdown() } }
         #expect(servers.tools.map(\.spec.name).sorted() == ["test_add", "test_crash"])
         let crash = try #require(servers.tools.first { $0.spec.name == "test_crash" })
         let add = try #require(servers.tools.first { $0.spec.name == "test_add" })
@@ -98,7 +99,7 @@ struct MCPToolTests {
 
     @Test func agentLoopCallsAnMCPToolLikeAnyOther() async throws {
         let servers = await Self.connect()
-        defer { Task { try? await servers.run() } }
+        defer { Task { await servers.shutdown() } }
         let model = TurnScriptedModel(scripts: [TurnScriptedModel.callTool("test_add", id: "m1", input: #"{"a":20,"b":22}"#), TurnScriptedModel.say("42")])
         let profile = AgentProfile(name: "mathy", displayName: "Mathy", systemPrompt: "Add.", tools: ["test_add"])
         let chat = ChatService(

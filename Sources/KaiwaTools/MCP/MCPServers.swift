@@ -149,6 +149,11 @@ public final class MCPServers: Service, Sendable {
 
     public func run() async throws {
         try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Disconnects from every server and stops the ones Kaiwa started.
+    public func shutdown() async {
         for connection in connections {
             await connection.client.disconnect()
             if let process = connection.process, process.isRunning { process.terminate() }

@@ -6,6 +6,11 @@ import Foundation
 func runToExit(_ process: Process) async throws -> (status: Int32, output: String, errors: String) {
     let output = Pipe()
     let errors = Pipe()
+    // Close-on-exec: a child another test starts meanwhile (an MCP server that outlives its
+    // test) must not inherit these write ends, or this read waits for that child's end, not ours.
+    for handle in [output.fileHandleForReading, output.fileHandleForWriting, errors.fileHandleForReading, errors.fileHandleForWriting] {
+        _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC)
+    }
     process.standardOutput = output
     process.standardError = errors
     try process.run()
