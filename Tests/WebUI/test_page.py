@@ -106,8 +106,11 @@ def test_everything_can_be_reached_by_keyboard_and_has_a_label(page):
     assert page.js("return document.querySelector('main').contains(document.getElementById('announcer'))") is False
     assert page.driver.switch_to.active_element == page.input
 
-    # From the message box, Shift+Tab reaches the suggested prompts; Enter sends one.
+    # From the message box, Shift+Tab reaches the button that attaches files, then the
+    # suggested prompts; Enter sends one.
     page.input.send_keys(Keys.SHIFT, Keys.TAB)
+    assert page.driver.switch_to.active_element.get_attribute("id") == "attach-button"
+    page.driver.switch_to.active_element.send_keys(Keys.SHIFT, Keys.TAB)
     focused = page.driver.switch_to.active_element
     assert "suggestion" in focused.get_attribute("class")
     assert page.js("return getComputedStyle(document.activeElement).outlineStyle") != "none", "focus is visible"
