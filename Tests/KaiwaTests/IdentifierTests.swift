@@ -5,9 +5,12 @@ import Testing
 
 struct IdentifierTests {
     @Test func newIdentifiersAreVersion7UUIDsCarryingTheirCreationTime() throws {
-        let before = Date().millis
+        // The identifier holds the millisecond it was made in, so compare whole milliseconds
+        // (Date.millis rounds to the nearest one, which may be the next).
+        func wholeMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+        let before = wholeMillis()
         let id = UUIDString.random()
-        let after = Date().millis
+        let after = wholeMillis()
         let characters = Array(id)
         #expect(characters.count == 36)
         #expect([8, 13, 18, 23].allSatisfy { characters[$0] == "-" })
