@@ -275,18 +275,19 @@ public final class SQLiteChatStore: ChatStore {
 
     public func messages(in id: SessionID) async throws -> [MessageRecord] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.messageColumns) FROM messages WHERE session_id = ? ORDER BY seq"), arguments: [id.rawValue])
-                .map(Self.messageRecord)
+            try SQLiteMessageRows.fetch(
+                db, sql: "SELECT \(SQLiteMessageRows.columns) FROM messages WHERE session_id = ? ORDER BY seq", arguments: [id.rawValue]
+            )
         }
     }
 
     public func messages(in id: SessionID, before sequence: Int?, limit: Int) async throws -> [MessageRecord] {
         try await read { db in
-            try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT \(Self.messageColumns) FROM messages WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"),
+            try SQLiteMessageRows.fetch(
+                db, sql: "SELECT \(SQLiteMessageRows.columns) FROM messages WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
                 arguments: [id.rawValue, sequence ?? Int.max, max(0, limit)]
             )
-            .reversed().map(Self.messageRecord)
+            .reversed()
         }
     }
 
@@ -321,36 +322,6 @@ public final class SQLiteChatStore: ChatStore {
             createdAt: Date(millis: row["created_at"]),
             updatedAt: Date(millis: row["updated_at"]),
             currentLeaf: row["current_leaf"]
-        )
-    }
-
-    /// The columns `messageRecord` reads, by position (a lookup by name costs a lowercased
-    /// copy of the name per column per row: a tenth of opening a long conversation).
-    static let messageColumns = "id, session_id, seq, role, content, model, status, input_tokens, output_tokens, cost_usd, created_at, parent_seq"
-
-    private static func messageRecord(_ row: Row) throws -> MessageRecord {
-        let id: String = row[0]
-        let roleName: String = row[3]
-        let statusName: String = row[6]
-        let contentJSON: String = row[4]
-        guard let role = Role(rawValue: roleName) else { throw StoreCorruption(row: id, problem: "unknown role \(roleName)") }
-        guard let status = MessageStatus(rawValue: statusName) else {
-            throw StoreCorruption(row: id, problem: "unknown status \(statusName)")
-        }
-        let inputTokens: Int? = row[7]
-        let outputTokens: Int? = row[8]
-        return MessageRecord(
-            id: id,
-            sessionID: SessionID(trusted: row[1]),
-            sequence: row[2],
-            role: role,
-            content: try StoredContent.decode(contentJSON, row: id),
-            model: row[5],
-            status: status,
-            usage: inputTokens.flatMap { input in outputTokens.map { TokenUsage(inputTokens: input, outputTokens: $0) } },
-            costUSD: row[9],
-            createdAt: Date(millis: row[10]),
-            parentSequence: row[11]
         )
     }
 }

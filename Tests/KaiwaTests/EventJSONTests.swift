@@ -35,3 +35,21 @@ extension EventJSONTests {
         #expect(try JSONDecoder().decode([ContentBlock].self, from: Data(text.utf8)) == blocks)
     }
 }
+
+extension EventJSONTests {
+    @Test func everyStringReadsBackAsItselfAndLineSeparatorsAreEscaped() throws {
+        let controls = String(String.UnicodeScalarView((0..<0x20).compactMap(Unicode.Scalar.init)))
+        var samples = [controls, "\u{2028}", "ends with \u{2029}", "\u{2028}\u{2029}\u{2028}", "€ is E2 82 AC, not a separator", ""]
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("a\"\\\n\t\u{1}\u{1f}\u{7f}é日😀\u{2028}\u{2029}€")
+        for _ in 0..<500 {
+            samples.append(String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
+        }
+        for sample in samples {
+            let quoted = JSONText.quoted(sample)
+            #expect(!quoted.contains("\u{2028}") && !quoted.contains("\u{2029}"))
+            #expect(!quoted.unicodeScalars.contains { $0.value < 0x20 })
+            #expect(try JSONDecoder().decode(String.self, from: Data(quoted.utf8)) == sample)
+        }
+    }
+}

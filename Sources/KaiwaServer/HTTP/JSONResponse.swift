@@ -18,6 +18,10 @@ enum JSONResponse {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 
+    static func written(_ json: JSONWriter, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+    }
+
     /// One encoder for every response (its settings never change, and making one per
     /// response showed in throughput).
     static let encoder: JSONEncoder = {

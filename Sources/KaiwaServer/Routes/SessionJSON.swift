@@ -114,37 +114,85 @@ struct SessionDetail: Encodable {
 extension SessionDetail {
     /// The same JSON as `JSONResponse` makes of this value, written by hand: `JSONEncoder` with
     /// snake_case keys took most of the time of opening a long conversation.
-    var jsonText: String {
-        var fields = [
-            "\"id\":" + JSONText.quoted(id), "\"title\":" + JSONText.quoted(title), "\"agent\":" + JSONText.quoted(agent),
-            "\"created_at\":" + JSONText.quoted(JSONText.iso8601(createdAt)), "\"updated_at\":" + JSONText.quoted(JSONText.iso8601(updatedAt)),
-        ]
-        if let currentLeaf { fields.append("\"current_leaf\":\(currentLeaf)") }
-        fields.append("\"messages\":[" + messages.map(\.jsonText).joined(separator: ",") + "]")
-        if let nextBefore { fields.append("\"next_before\":\(nextBefore)") }
-        if let path { fields.append("\"path\":[" + path.map(JSONText.quoted).joined(separator: ",") + "]") }
-        return "{" + fields.joined(separator: ",") + "}"
+    var json: JSONWriter {
+        var writer = JSONWriter(capacity: 512 * (messages.count + 1))
+        writer.raw("{\"id\":")
+        writer.string(id)
+        writer.raw(",\"title\":")
+        writer.string(title)
+        writer.raw(",\"agent\":")
+        writer.string(agent)
+        writer.raw(",\"created_at\":")
+        writer.iso8601(createdAt)
+        writer.raw(",\"updated_at\":")
+        writer.iso8601(updatedAt)
+        if let currentLeaf {
+            writer.raw(",\"current_leaf\":")
+            writer.integer(currentLeaf)
+        }
+        writer.raw(",\"messages\":[")
+        for (index, message) in messages.enumerated() {
+            if index > 0 { writer.raw(",") }
+            message.write(into: &writer)
+        }
+        writer.raw("]")
+        if let nextBefore {
+            writer.raw(",\"next_before\":")
+            writer.integer(nextBefore)
+        }
+        if let path {
+            writer.raw(",\"path\":")
+            writer.strings(path)
+        }
+        writer.raw("}")
+        return writer
     }
 }
 
 extension MessageJSON {
-    var jsonText: String {
-        var fields = [
-            "\"id\":" + JSONText.quoted(id), "\"seq\":\(seq)", "\"role\":" + JSONText.quoted(role), "\"text\":" + JSONText.quoted(text),
-            "\"content\":" + JSONText.encode(content),
-        ]
-        if let model { fields.append("\"model\":" + JSONText.quoted(model)) }
-        fields.append("\"status\":" + JSONText.quoted(status))
-        if let usage { fields.append("\"usage\":{\"input_tokens\":\(usage.inputTokens),\"output_tokens\":\(usage.outputTokens)}") }
-        if let costUSD, costUSD.isFinite { fields.append("\"cost_usd\":" + JSONText.encode(.number(costUSD))) }
-        fields.append("\"created_at\":" + JSONText.quoted(JSONText.iso8601(createdAt)))
-        if let parentSeq { fields.append("\"parent_seq\":\(parentSeq)") }
-        if let branch {
-            fields.append(
-                "\"branch\":{\"position\":\(branch.position),\"count\":\(branch.count),\"siblings\":["
-                    + branch.siblings.map(JSONText.quoted).joined(separator: ",") + "]}"
-            )
+    func write(into writer: inout JSONWriter) {
+        writer.raw("{\"id\":")
+        writer.string(id)
+        writer.raw(",\"seq\":")
+        writer.integer(seq)
+        writer.raw(",\"role\":")
+        writer.string(role)
+        writer.raw(",\"text\":")
+        writer.string(text)
+        writer.raw(",\"content\":")
+        writer.blocks(content)
+        if let model {
+            writer.raw(",\"model\":")
+            writer.string(model)
         }
-        return "{" + fields.joined(separator: ",") + "}"
+        writer.raw(",\"status\":")
+        writer.string(status)
+        if let usage {
+            writer.raw(",\"usage\":{\"input_tokens\":")
+            writer.integer(usage.inputTokens)
+            writer.raw(",\"output_tokens\":")
+            writer.integer(usage.outputTokens)
+            writer.raw("}")
+        }
+        if let costUSD, costUSD.isFinite {
+            writer.raw(",\"cost_usd\":")
+            writer.number(costUSD)
+        }
+        writer.raw(",\"created_at\":")
+        writer.iso8601(createdAt)
+        if let parentSeq {
+            writer.raw(",\"parent_seq\":")
+            writer.integer(parentSeq)
+        }
+        if let branch {
+            writer.raw(",\"branch\":{\"position\":")
+            writer.integer(branch.position)
+            writer.raw(",\"count\":")
+            writer.integer(branch.count)
+            writer.raw(",\"siblings\":")
+            writer.strings(branch.siblings)
+            writer.raw("}")
+        }
+        writer.raw("}")
     }
 }
