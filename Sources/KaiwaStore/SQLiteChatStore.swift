@@ -118,62 +118,7 @@ public final class SQLiteChatStore: ChatStore {
     /// two characters, below a trigram, are looked for in the indexed text the same way, by scanning.
     public func searchSessions(owner: String?, matching query: String, limit: Int) async throws -> [SessionSearchHit] {
         try await indexPendingSearchRows()
-        return try await read { db in
-            let ownerCondition = owner == nil ? "s.owner IS NULL" : "s.owner = ?"
-            let ownerArguments: StatementArguments = owner.map { [$0] } ?? []
-            let limitArgument: StatementArguments = [max(0, limit)]
-            // A session's row matches when…
-            let rowMatches: String
-            let queryArgument: StatementArguments
-            if query.count >= 3 {
-                rowMatches = "r.rowid IN (SELECT rowid FROM search_text WHERE search_text MATCH ?)"
-                queryArgument = ["\"" + query.replacingOccurrences(of: "\"", with: "\"\"") + "\""]
-                let hits = try Int.fetchOne(
-                    db, sql: "SELECT count(*) FROM (SELECT rowid FROM search_text WHERE search_text MATCH ? LIMIT 1000)", arguments: queryArgument
-                ) ?? 0
-                if hits < 1000 {
-                    // The bare columns come from the row with the lowest seq: the title (-1) first.
-                    let rows = try Row.fetchAll(
-                        db,
-                        sql: """
-                            SELECT s.*, search_text.text AS matched_text, min(r.seq) AS matched_seq
-                            FROM search_text JOIN search_rows r ON r.rowid = search_text.rowid JOIN sessions s ON s.id = r.session_id
-                            WHERE search_text MATCH ? AND \(ownerCondition)
-                            GROUP BY s.id ORDER BY s.updated_at DESC, s.id DESC LIMIT ?
-                            """,
-                        arguments: queryArgument + ownerArguments + limitArgument
-                    )
-                    return try rows.map { row in
-                        SessionSearchHit(session: try Self.sessionRecord(row), snippet: SessionSearch.snippet(of: row["matched_text"] ?? "", around: query))
-                    }
-                }
-            } else {
-                // Not `LIKE`: SQLite 3.40's trigram index answers a LIKE of two non-ASCII characters with nothing.
-                rowMatches = "instr(lower(t.text), lower(?)) > 0"
-                queryArgument = [query]
-            }
-            let sessions = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT s.* FROM sessions s
-                    WHERE \(ownerCondition) AND EXISTS (
-                      SELECT 1 FROM search_rows r JOIN search_text t ON t.rowid = r.rowid
-                      WHERE r.session_id = s.id AND \(rowMatches))
-                    ORDER BY s.updated_at DESC, s.id DESC LIMIT ?
-                    """,
-                arguments: ownerArguments + queryArgument + limitArgument
-            ).map(Self.sessionRecord)
-            return try sessions.map { session in
-                let texts = try String.fetchAll(
-                    db.cachedStatement(
-                        sql: "SELECT t.text FROM search_rows r JOIN search_text t ON t.rowid = r.rowid WHERE r.session_id = ? ORDER BY r.seq"
-                    ),
-                    arguments: [session.id.rawValue]
-                )
-                let matched = texts.first { SessionSearch.matches($0, query) } ?? session.title
-                return SessionSearchHit(session: session, snippet: SessionSearch.snippet(of: matched, around: query))
-            }
-        }
+        return try await read { db in try SQLiteSessionSearch(db: db, owner: owner, query: query, limit: max(0, limit)).run() }
     }
 
     /// Indexes for search what was written since the last time; returns how many rows.
@@ -313,7 +258,7 @@ public final class SQLiteChatStore: ChatStore {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM sessions WHERE id = ?"), arguments: [id.rawValue]).map(sessionRecord)
     }
 
-    private static func sessionRecord(_ row: Row) throws -> SessionRecord {
+    static func sessionRecord(_ row: Row) throws -> SessionRecord {
         SessionRecord(
             id: try SessionID(validating: row["id"] ?? ""),
             agent: row["agent"],

@@ -105,6 +105,23 @@ struct SearchContractTests {
         #expect(try await store.searchSessions(owner: "alice", matching: "の話", limit: 100).count == 80)
     }
 
+    /// A common word found only in older conversations: the walk from the newest gives up after
+    /// its budget of rows and the index answers, with the same order and snippets.
+    @Test func aCommonWordOnlyInOldConversationsIsStillFoundNewestFirstOnSQLite() async throws {
+        let store = try await Kind.sqlite.make()
+        for number in 0..<110 {
+            let texts = (0..<10).map { "第\($0)回 カンファレンスの話 \(number)" }
+            try await conversation(store, "old\(number)", title: "会話 \(number)", minutes: Double(number), texts)
+        }
+        for number in 0..<(SQLiteSessionSearch.rowBudget / 10 + 10) {
+            try await conversation(store, "new\(number)", title: "雑談 \(number)", minutes: Double(1000 + number), (0..<10).map { "天気の話 \($0)" })
+        }
+        let hits = try await store.searchSessions(owner: "alice", matching: "カンファレンス", limit: 3)
+        #expect(hits.map(\.session.id.rawValue) == ["old109", "old108", "old107"])
+        #expect(hits.first?.snippet == "第0回 カンファレンスの話 109")
+        #expect(try await store.searchSessions(owner: "alice", matching: "天気の話", limit: 1).map(\.session.id.rawValue) == ["new259"])
+    }
+
     /// Writes only note what is new; the indexer moves it into the index in one batch.
     @Test func sqliteIndexesWhatWasWrittenInBatches() async throws {
         let store = try SQLiteChatStore(path: makeTemporaryDirectory().appendingPathComponent("k.sqlite").path)
