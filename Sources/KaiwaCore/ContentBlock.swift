@@ -78,7 +78,8 @@ public enum ContentBlock: Sendable, Hashable, Codable {
 extension Array where Element == ContentBlock {
     /// The text of all text blocks, joined: what a person reads of a message.
     public var plainText: String {
-        compactMap { block in
+        if count == 1, case .text(let text) = first { return text }
+        return compactMap { block in
             if case .text(let text) = block { return text }
             return nil
         }.joined()

@@ -55,6 +55,12 @@ public struct JSONWriter: Sendable {
         var copied = 0
         var index = 0
         while index < utf8.count {
+            if index + 8 <= utf8.count, let base = utf8.baseAddress,
+                !Self.mayNeedEscaping(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            {
+                index += 8
+                continue
+            }
             let byte = utf8[index]
             let escape: StaticString
             var length = 1
@@ -84,6 +90,17 @@ public struct JSONWriter: Sendable {
             copied = index
         }
         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied..<utf8.count]))
+    }
+
+    /// Whether any of eight bytes is one that `appendEscaped` looks at: a control character, a
+    /// quote, a backslash or 0xE2 (the first byte of U+2028/U+2029). Most text has none, and
+    /// is skipped eight bytes at a time.
+    private static func mayNeedEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
+        let hasControl = (word &- ones &* 0x20) & ~word & highs != 0
+        return hasControl || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C)) || hasZeroByte(word ^ (ones &* 0xE2))
     }
 
     /// An array of strings.

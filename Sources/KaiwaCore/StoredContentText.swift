@@ -4,16 +4,21 @@ extension JSONText {
     /// other content, which a decoder reads. Opening a long conversation spent a fifth of its
     /// time decoding such blocks with `JSONDecoder`.
     public static func singleText(_ json: String) -> String? {
-        let prefix = Array(#"[{"type":"text","text":""#.utf8)
-        let suffix = Array(#""}]"#.utf8)
         var contiguous = json
-        contiguous.makeContiguousUTF8()
-        return contiguous.utf8.withContiguousStorageIfAvailable { bytes -> String? in
-            guard bytes.count >= prefix.count + suffix.count, bytes.starts(with: prefix), bytes.suffix(suffix.count).elementsEqual(suffix) else {
-                return nil
-            }
-            return unescaped(bytes[prefix.count..<(bytes.count - suffix.count)])
-        } ?? nil
+        return contiguous.withUTF8 { singleText(utf8: $0) }
+    }
+
+    /// `singleText(_:)` of JSON text's bytes (a stored row's, read in place).
+    public static func singleText(utf8 bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let prefix: StaticString = #"[{"type":"text","text":""#
+        let suffix: StaticString = #""}]"#
+        let prefixLength = prefix.utf8CodeUnitCount
+        let suffixLength = suffix.utf8CodeUnitCount
+        guard bytes.count >= prefixLength + suffixLength,
+            prefix.withUTF8Buffer({ bytes.starts(with: $0) }),
+            suffix.withUTF8Buffer({ bytes.suffix(suffixLength).elementsEqual($0) })
+        else { return nil }
+        return unescaped(bytes[prefixLength..<(bytes.count - suffixLength)])
     }
 
     /// The characters of a JSON string literal's body; `nil` when it is not one (an unescaped

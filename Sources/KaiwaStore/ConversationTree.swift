@@ -52,8 +52,16 @@ public struct ConversationTree: Sendable {
 
     /// The message itself and the others with its parent, oldest first.
     public func siblings(of message: MessageRecord) -> [MessageRecord] {
-        let parent = message.parentSequence.flatMap { indexBySequence[$0] == nil ? nil : $0 }
-        return (children[parent] ?? [message.sequence]).compactMap { self.message(at: $0) }
+        (children[parent(of: message)] ?? [message.sequence]).compactMap { self.message(at: $0) }
+    }
+
+    /// How many messages `siblings(of:)` would give, without making them.
+    public func siblingCount(of message: MessageRecord) -> Int {
+        children[parent(of: message)]?.count ?? 1
+    }
+
+    private func parent(of message: MessageRecord) -> Int? {
+        message.parentSequence.flatMap { indexBySequence[$0] == nil ? nil : $0 }
     }
 
     /// Where switching to `sequence` lands: down its newest children to a leaf.

@@ -39,7 +39,7 @@ enum SQLiteMessageRows {
             sessionID: SessionID(trusted: session),
             sequence: Int(sequence),
             role: role,
-            content: try StoredContent.decode(row.text(4) ?? "", row: id),
+            content: try row.withText(4) { try StoredContent.decode(utf8: $0, row: id) },
             model: row.text(5),
             status: status,
             usage: inputTokens.flatMap { input in outputTokens.map { TokenUsage(inputTokens: Int(input), outputTokens: Int($0)) } },
@@ -60,8 +60,13 @@ enum SQLiteMessageRows {
         }
 
         func text(_ index: Int32) -> String? {
-            guard !isNull(index), let start = sqlite3_column_text(statement, index) else { return nil }
-            return String(decoding: UnsafeBufferPointer(start: start, count: Int(sqlite3_column_bytes(statement, index))), as: UTF8.self)
+            isNull(index) ? nil : withText(index) { String(decoding: $0, as: UTF8.self) }
+        }
+
+        /// The column's text in place (empty for NULL), valid only inside `body`.
+        func withText<T>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+            let start = sqlite3_column_text(statement, index)
+            return try body(UnsafeBufferPointer(start: start, count: start == nil ? 0 : Int(sqlite3_column_bytes(statement, index))))
         }
     }
 }

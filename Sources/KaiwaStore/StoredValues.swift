@@ -29,10 +29,16 @@ extension Date {
 /// Reads a stored message's content blocks (their JSON, as `JSONText.encode` wrote it).
 public enum StoredContent {
     public static func decode(_ json: String, row: String) throws -> [ContentBlock] {
+        var contiguous = json
+        return try contiguous.withUTF8 { try decode(utf8: $0, row: row) }
+    }
+
+    /// `decode(_:row:)` of the JSON's bytes (a stored row's, read in place).
+    public static func decode(utf8 json: UnsafeBufferPointer<UInt8>, row: String) throws -> [ContentBlock] {
         // Most messages are one text block; those are read without a JSON decoder.
-        if let text = JSONText.singleText(json) { return [.text(text)] }
+        if let text = JSONText.singleText(utf8: json) { return [.text(text)] }
         do {
-            return try JSONDecoder().decode([ContentBlock].self, from: Data(json.utf8))
+            return try JSONDecoder().decode([ContentBlock].self, from: Data(buffer: json))
         } catch {
             throw StoreCorruption(row: row, problem: "content is not valid content blocks: \(error)")
         }

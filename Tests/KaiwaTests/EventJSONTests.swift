@@ -41,9 +41,9 @@ extension EventJSONTests {
         let controls = String(String.UnicodeScalarView((0..<0x20).compactMap(Unicode.Scalar.init)))
         var samples = [controls, "\u{2028}", "ends with \u{2029}", "\u{2028}\u{2029}\u{2028}", "€ is E2 82 AC, not a separator", ""]
         var generator = SystemRandomNumberGenerator()
-        let alphabet = Array("a\"\\\n\t\u{1}\u{1f}\u{7f}é日😀\u{2028}\u{2029}€")
+        let alphabet = Array("abcdefgh \"\\\n\t\u{1}\u{1f}\u{7f}é日😀\u{2028}\u{2029}€")
         for _ in 0..<500 {
-            samples.append(String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
+            samples.append(String((0..<Int.random(in: 0...40, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
         }
         for sample in samples {
             let quoted = JSONText.quoted(sample)

@@ -52,7 +52,8 @@ struct MessageJSON: Encodable {
 
     init(_ record: MessageRecord, in tree: ConversationTree? = nil) {
         parentSeq = record.parentSequence
-        if let siblings = tree?.siblings(of: record), siblings.count > 1 {
+        if let tree, tree.siblingCount(of: record) > 1 {
+            let siblings = tree.siblings(of: record)
             branch = Branch(
                 position: (siblings.firstIndex { $0.sequence == record.sequence } ?? 0) + 1, count: siblings.count, siblings: siblings.map(\.id)
             )
