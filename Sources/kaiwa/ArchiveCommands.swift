@@ -53,7 +53,12 @@ struct ImportCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("kaiwa import: nothing imported: \(file) \(error)\n".utf8))
             throw ExitCode.failure
         }
-        let (imported, present) = try await storeOptions.withStore { store in try await ConversationArchive.load(conversations, into: store) }
+        let (imported, present) = try await storeOptions.withStore { store in
+            let counts = try await ConversationArchive.load(conversations, into: store)
+            // Indexed for search now, so that a server started next does not spend its first seconds on it.
+            try await (store as? SQLiteChatStore)?.indexPendingSearchRows()
+            return counts
+        }
         print("Imported \(imported) conversation\(imported == 1 ? "" : "s"); \(present) already there.")
     }
 }

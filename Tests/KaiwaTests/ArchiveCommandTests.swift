@@ -77,6 +77,23 @@ struct ArchiveCommandTests {
         #expect(try await target.listSessions(owner: nil, limit: 10, after: nil).map(\.id.rawValue) == ["s1"])
     }
 
+    /// An import into SQLite leaves its search index complete: a server started on the file
+    /// answers its first search at once instead of indexing everything then.
+    @Test func importedConversationsAreIndexedForSearchByTheImport() async throws {
+        let folder = try makeTemporaryDirectory()
+        let source = folder.appendingPathComponent("source.sqlite").path
+        try await filledStore(at: source)
+        let file = folder.appendingPathComponent("export.jsonl").path
+        #expect(try await StoreCommandTests.run(["export", "--out", file, "--sqlite-path", source], environment: [:]).status == 0)
+        let target = folder.appendingPathComponent("target.sqlite").path
+        let imported = try await StoreCommandTests.run(["import", file, "--sqlite-path", target], environment: [:])
+        #expect(imported.status == 0, "\(imported.errors)")
+        let pending = try await DatabaseQueue(path: target).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM search_pending") }
+        #expect(pending == 0)
+        let hits = try await SQLiteChatStore(path: target).searchSessions(owner: "bob", matching: "TypeScriptのイベント", limit: 5)
+        #expect(hits.map(\.session.id.rawValue) == ["s2"])
+    }
+
     @Test(arguments: [
         ("", "line 1: the file is empty"),
         (#"{"sessions":[]}"#, "line 1: this is not a Kaiwa export"),
