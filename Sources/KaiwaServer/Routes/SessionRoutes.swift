@@ -41,7 +41,7 @@ struct SessionRoutes<Context: SubjectRequestContext> {
             guard var session = try await store.session(id, ownedBy: context.subject.owner) else { throw KaiwaError.sessionNotFound(id) }
             var tree = ConversationTree(try await store.messages(in: id))
             // A question without an answer may be one whose server went away mid-reply.
-            if tree.path(to: tree.leaf(session.currentLeaf)).last?.role == .user, try await runner.settleInterruptedReply(in: id) {
+            if tree.leaf(session.currentLeaf).flatMap(tree.message(at:))?.role == .user, try await runner.settleInterruptedReply(in: id) {
                 session = try await store.session(id) ?? session
                 tree = ConversationTree(try await store.messages(in: id))
             }
