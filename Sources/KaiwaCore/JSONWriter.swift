@@ -16,6 +16,12 @@ public struct JSONWriter: Sendable {
     /// The text written so far.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Forgets the text written so far, keeping the buffer: long text goes out a piece at a
+    /// time, each piece copied out before `clear()`, so that no buffer grows large.
+    public mutating func clear() {
+        bytes.removeAll(keepingCapacity: true)
+    }
+
     /// Punctuation, keys and other text that is JSON already, copied as is.
     public mutating func raw(_ json: StaticString) {
         json.withUTF8Buffer { bytes.append(contentsOf: $0) }

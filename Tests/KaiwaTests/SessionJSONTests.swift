@@ -1,6 +1,7 @@
 import Foundation
 import KaiwaCore
 import KaiwaStore
+import NIOCore
 import Testing
 
 @testable import KaiwaServer
@@ -67,7 +68,7 @@ struct SessionJSONTests {
         let session = SessionRecord(id: SessionID(trusted: "s"), agent: "assistant", title: "タイトル", createdAt: t0, updatedAt: t0, currentLeaf: 3)
         for (page, whole) in [(SessionDetail.Page(limit: 1, before: nil), false), (.init(limit: 10, before: nil), false), (.init(limit: 10, before: nil), true)] {
             let detail = SessionDetail(session, tree: ConversationTree(messages), page: page, wholeTree: whole)
-            let byHand = try JSONSerialization.jsonObject(with: Data(detail.json.bytes)) as? NSDictionary
+            let byHand = try JSONSerialization.jsonObject(with: Data(detail.json(pieceSize: 100).flatMap { Array(buffer: $0) })) as? NSDictionary
             let byEncoder = try JSONSerialization.jsonObject(with: JSONResponse.encoder.encode(detail)) as? NSDictionary
             #expect(byHand != nil)
             #expect(byHand == byEncoder)

@@ -18,8 +18,9 @@ enum JSONResponse {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 
-    static func written(_ json: JSONWriter, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+    /// A response of JSON text already written, in pieces.
+    static func written(_ pieces: [ByteBuffer], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(contentsOf: pieces))
     }
 
     /// One encoder for every response (its settings never change, and making one per

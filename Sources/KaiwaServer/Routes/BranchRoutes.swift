@@ -65,7 +65,7 @@ struct BranchRoutes<Context: SubjectRequestContext> {
             guard let session = try await store.setCurrentLeaf(tree.newestLeaf(under: chosen.sequence), of: id, owner: context.subject.owner) else {
                 throw KaiwaError.sessionNotFound(id)
             }
-            return JSONResponse.written(SessionDetail(session, tree: tree, page: .init(limit: 1000, before: nil), wholeTree: false).json)
+            return JSONResponse.written(SessionDetail(session, tree: tree, page: .init(limit: 1000, before: nil), wholeTree: false).json())
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import KaiwaCore
 import KaiwaStore
 
@@ -113,10 +114,12 @@ struct SessionDetail: Encodable {
 }
 
 extension SessionDetail {
-    /// The same JSON as `JSONResponse` makes of this value, written by hand: `JSONEncoder` with
-    /// snake_case keys took most of the time of opening a long conversation.
-    var json: JSONWriter {
-        var writer = JSONWriter(capacity: 512 * (messages.count + 1))
+    /// The same JSON as `JSONResponse` makes of this value, written by hand (`JSONEncoder` with
+    /// snake_case keys took most of the time of opening a long conversation), in pieces of about
+    /// `pieceSize` bytes: no large buffer to map and fault in for each response.
+    func json(pieceSize: Int = 48 * 1024) -> [ByteBuffer] {
+        var pieces: [ByteBuffer] = []
+        var writer = JSONWriter(capacity: pieceSize + 16 * 1024)
         writer.raw("{\"id\":")
         writer.string(id)
         writer.raw(",\"title\":")
@@ -135,6 +138,10 @@ extension SessionDetail {
         for (index, message) in messages.enumerated() {
             if index > 0 { writer.raw(",") }
             message.write(into: &writer)
+            if writer.bytes.count >= pieceSize {
+                pieces.append(ByteBuffer(bytes: writer.bytes))
+                writer.clear()
+            }
         }
         writer.raw("]")
         if let nextBefore {
@@ -146,7 +153,8 @@ extension SessionDetail {
             writer.strings(path)
         }
         writer.raw("}")
-        return writer
+        pieces.append(ByteBuffer(bytes: writer.bytes))
+        return pieces
     }
 }
 

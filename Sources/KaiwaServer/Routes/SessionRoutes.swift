@@ -45,7 +45,7 @@ struct SessionRoutes<Context: SubjectRequestContext> {
                 session = try await store.session(id) ?? session
                 tree = ConversationTree(try await store.messages(in: id))
             }
-            return JSONResponse.written(SessionDetail(session, tree: tree, page: page, wholeTree: wholeTree).json)
+            return JSONResponse.written(SessionDetail(session, tree: tree, page: page, wholeTree: wholeTree).json())
         }
         sessions.patch(":id") { request, context in
             let id = try SessionID(validating: context.parameters.get("id") ?? "", maxLength: SessionID.maxStoredLength)
