@@ -27,7 +27,8 @@ enum TracingBackend {
             otel.traces.otlpExporter.endpoint = endpoint.hasSuffix("/") ? endpoint + "v1/traces" : endpoint + "/v1/traces"
         }
         let (tracer, service) = try OTel.makeTracingBackend(configuration: otel)
-        InstrumentationSystem.bootstrap(tracer)
+        // A sampled-out trace (OTEL_TRACES_SAMPLER=parentbased_traceidratio) costs one span, not eight.
+        InstrumentationSystem.bootstrap(HeadSampledTracer(tracer))
         return service
     }
 

@@ -109,6 +109,27 @@ def test_a_reply_with_a_tool_call_is_one_trace_under_the_clients(traced_kaiwa, c
     assert f"request_id=" in line
 
 
+def test_a_trace_the_client_did_not_sample_sends_no_span_but_keeps_its_id_upstream(traced_kaiwa, collector, upstream_a):
+    trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
+    before = len(upstream_a.headers)
+    request = urllib.request.Request(
+        traced_kaiwa.url + "chat",
+        data=json.dumps({"message": "[call calc_add] please", "agent": "calculator", "model": "primary"}).encode(),
+        headers={"Content-Type": "application/json", "traceparent": f"00-{trace_id}-{parent_id}-00"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert "5555" in json.loads(response.read())["response"]
+    # A later, sampled request's spans arriving shows the exporter ran after this one.
+    marker = secrets.token_hex(16)
+    with urllib.request.urlopen(urllib.request.Request(traced_kaiwa.url + "health", headers={"traceparent": f"00-{marker}-{parent_id}-01"}), timeout=30):
+        pass
+    assert wait_for(lambda: collector.trace(marker)), "the sampled request's span never arrived"
+    assert collector.trace(trace_id) == [], "spans of a trace the client did not sample were exported"
+    # The model server still hears of the trace, as not sampled.
+    sent = [h.get("traceparent", "") for h in upstream_a.headers[before:]]
+    assert len(sent) == 2 and all(t.split("-")[1] == trace_id and t.endswith("-00") for t in sent), sent
+
+
 def test_without_an_endpoint_no_span_is_made_and_traceparent_is_not_forwarded(kaiwa, upstream_a):
     before = len(upstream_a.headers)
     request = urllib.request.Request(
